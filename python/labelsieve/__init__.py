@@ -1,0 +1,39 @@
+"""labelsieve: find mislabeled examples and estimate label noise.
+
+Confident learning with cleanlab-compatible answers and a threaded C++ core.
+Quick start::
+
+    import labelsieve
+    issues = labelsieve.find_issues(labels, pred_probs)   # boolean mask
+"""
+
+from labelsieve.api import (
+    calibrate_confident_joint,
+    confident_joint,
+    confident_thresholds,
+    estimate_joint,
+    estimate_latent,
+    estimate_noise,
+    find_issues,
+    find_label_issues,
+    label_quality_scores,
+    num_label_issues,
+    order_label_issues,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "calibrate_confident_joint",
+    "confident_joint",
+    "confident_thresholds",
+    "estimate_joint",
+    "estimate_latent",
+    "estimate_noise",
+    "find_issues",
+    "find_label_issues",
+    "label_quality_scores",
+    "num_label_issues",
+    "order_label_issues",
+    "__version__",
+]

@@ -1,0 +1,148 @@
+"""The primitive table: the only functions that touch the N x K array.
+
+Every backend (the C++ extension ``labelsieve._core`` and the numba module
+``labelsieve._numba``) exposes the functions below with exactly these
+signatures and exactly these results (bit for bit).  Everything else in
+labelsieve is O(K^2) or O(N) NumPy on top of their small outputs.
+
+Conventions shared by all primitives
+------------------------------------
+* ``labels``: 1-D C-contiguous ``int32`` or ``int64`` array, length N, every
+  value in ``[0, K)`` (validated by the caller).
+* ``pred_probs``: 2-D C-contiguous ``float16``, ``float32`` or ``float64``
+  array (N, K), finite, validated by the caller.  Read-only and memory-mapped
+  arrays are allowed: primitives never write to inputs.
+* "T" is the input float type.  The accumulator type "A" is ``float32`` for
+  float16/float32 input and ``float64`` for float64 input.  Half values are
+  converted exactly to float32; an arithmetic operation "in float16" means:
+  convert operands to float32, do the operation in float32, round the result
+  to float16 (round-to-nearest-even) -- which is what NumPy does.
+* ``pw(x[0..n))`` is NumPy's pairwise summation (SPEC.md section 0.2) in the
+  accumulator type: n < 8: r = -0.0, add sequentially; n <= 128: 8 partial
+  accumulators a[j] = x[j], then a[j] += x[i+j] in steps of 8 while
+  i < n - n % 8, r = ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), then the tail
+  sequentially; else split at m = n/2 rounded down to a multiple of 8 and
+  return pw(left) + pw(right).  A reduction result is ``0 + pw(x)``.
+* Outputs are preallocated by the caller and passed in (``out_*``), so no
+  backend ever allocates an N x K array.
+* ``n_threads`` >= 1.  Results never depend on it.
+* "Top m of a group by (key desc, index asc)" means: order the group's rows by
+  key descending, ties by ascending row index (a total order, hence
+  deterministic for any thread count), and take the first m (all rows if
+  m >= group size; none if m <= 0).
+
+Primitives
+----------
+``class_sums(labels, pred_probs, out_counts, out_sums, n_threads)``
+    out_counts: int64[K], out_sums: A[K].
+    counts[k] = #{i : labels[i] == k};
+    sums[k] = 0 + pw(p[i, k] for i with labels[i] == k, ascending i), in A.
+    (Exactly ``np.sum(p[labels == k, k])`` for float32/float64 input, and the
+    float32 sum NumPy's ``np.mean`` forms for float16 input.)
+
+``joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads)``
+    cut: A[K] (the caller has already rounded ``threshold - 1e-6`` up to A, so
+    ``p >= cut`` in A equals NumPy's comparison in the promoted dtype).
+    Per row i: S = {k : A(p[i,k]) >= cut[k]}.
+      |S| == 0 -> guess = -1 (row ignored);
+      |S| == 1 -> guess = the only member;
+      |S| >= 2 -> guess = first argmax of p[i, :] over ALL k
+                  (paper_rule=True: first argmax over the members of S only).
+    out_guess: int32[N];  out_joint: int64[K, K], out_joint[labels[i], guess] += 1
+    for every row with guess >= 0 (no diagonal floor: the caller applies it).
+    out_flags: uint8[N], bit 0 (FLAG_LABEL_IS_BOOSTED_TOP = 1):
+        q = T(p[i, y] + T(1e-6)) computed in T (float16: float16 arithmetic);
+        set iff q > p[i, k] for all k < y and q >= p[i, k] for all k > y
+        (closed form of cleanlab's ``_reduce_issues``, SPEC 2.6).
+      bit 1 (FLAG_ARGMAX_IS_LABEL = 2): first argmax of p[i, :] == y.
+
+``row_stats(labels, pred_probs, shift, out_self, out_other, n_threads)``
+    Per-row numbers for the self_confidence and normalized_margin scores.
+    shift is None: work type P = T; v_k = p[i, k].
+    shift = (t, tmax) with t: P[K] and tmax: P scalar given as a 1-element
+      P array (P = T, or float64 when the caller's thresholds are float64):
+      q_k = (P(p[i,k]) - t[k]) + tmax, each operation rounded to P;
+      s = 0 + pw(q_0..q_{K-1}) (for P = float16: accumulate the half values in
+      float32 with pw, round the total to float16); v_k = q_k / s rounded to P.
+    out_self[i] = v_y;  out_other[i] = max over k != y of v_k (K >= 2 is
+    guaranteed by the caller).  Both arrays have dtype P (float16 as float16).
+
+``entropy_sums(pred_probs, out, n_threads)``
+    out: E[N] where E = float32 for float32 input and float64 for float16 AND
+    float64 input (scipy's xlogy has no float16 loop, so float16 goes
+    through its double loop).  out[i] = 0 + pw(xlogy(p[i,k], p[i,k]) for k)
+    where xlogy(x, x) = 0 if x == 0 else x * log(x), computed in E (float32:
+    logf on the float32 value; float64: log on the exactly converted value).
+    The caller forms the confidence-weighted-entropy score from it with NumPy.
+
+``prune_by_noise_rate(labels, pred_probs, prune_counts, class_ok, out_mask, n_threads)``
+    prune_counts: int64[K, K], entry [j, k] = how many examples with given
+    label k to flag in favour of true class j; class_ok: uint8[K].
+    For every class k with class_ok[k] and every j != k with
+    prune_counts[j, k] > 0: within the rows of given label k take the top
+    prune_counts[j, k] by (key desc, index asc) with key = T(p[i,j] - p[i,k])
+    (computed in T; float16 arithmetic for float16).  out_mask (uint8[N],
+    zero-filled by the caller) = 1 on the union of all selected rows.
+
+``prune_by_class(labels, pred_probs, num_per_class, out_mask, n_threads)``
+    num_per_class: int64[K].  For every class k with num_per_class[k] > 0:
+    within the rows of given label k take the top num_per_class[k] by
+    (key desc, index asc) with key = -p[i, k] (i.e. the smallest
+    self-probabilities, ties to the lower index).  out_mask = 1 on them.
+
+``select_lowest(scores, count, out_mask, n_threads)``
+    scores: 1-D float16/float32/float64 array.  out_mask = 1 on the top
+    ``count`` rows by (key desc, index asc) with key = -scores[i], i.e. the
+    first ``count`` entries of a stable ascending argsort of scores.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+FLAG_LABEL_IS_BOOSTED_TOP = 1
+FLAG_ARGMAX_IS_LABEL = 2
+
+BACKENDS = ("cpp", "numba")
+_ENV_VAR = "LABELSIEVE_BACKEND"
+
+
+def _load(name: str) -> ModuleType:
+    if name == "cpp":
+        from labelsieve import _core  # the compiled extension
+
+        return _core
+    if name == "numba":
+        from labelsieve import _numba
+
+        return _numba
+    raise ValueError(f"backend must be one of {BACKENDS} or None, got {name!r}")
+
+
+def get_backend(name: str | None = None) -> ModuleType:
+    """Resolve ``backend=`` (then ``$LABELSIEVE_BACKEND``, then cpp-else-numba)."""
+    if name is None:
+        name = os.environ.get(_ENV_VAR) or None
+    if name is not None:
+        if name not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS} or None, got {name!r}")
+        try:
+            return _load(name)
+        except ImportError as exc:
+            raise ImportError(
+                f"labelsieve backend {name!r} is not available: {exc}. "
+                "The 'cpp' backend needs the compiled extension; the 'numba' backend "
+                "needs `pip install labelsieve[numba]`."
+            ) from exc
+    try:
+        return _load("cpp")
+    except ImportError:
+        pass
+    try:
+        return _load("numba")
+    except ImportError as exc:
+        raise ImportError(
+            "labelsieve has no usable backend: the compiled extension is missing and "
+            "numba is not installed (`pip install labelsieve[numba]`)."
+        ) from exc

@@ -1,0 +1,122 @@
+"""Calls into the backend primitives (see ``_backend``): allocate the small
+outputs, pick dtypes exactly as NumPy/cleanlab would, and nothing else."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+from labelsieve._backend import FLAG_ARGMAX_IS_LABEL, FLAG_LABEL_IS_BOOSTED_TOP
+
+MISSING_CLASS_THRESHOLD = 2  # never reachable by a probability
+THRESHOLD_FLOOR = 2e-6
+CONFIDENT_SLACK = 1e-6
+
+
+def accumulator_dtype(dtype: np.dtype) -> np.dtype:
+    return np.dtype(np.float64 if dtype == np.float64 else np.float32)
+
+
+def thresholds(backend: ModuleType, labels, pred_probs, n_threads: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class mean self-confidence, exactly as ``np.mean`` forms it, and
+    the class counts.  A class absent from ``labels`` gets 2, which makes the
+    vector float64 (cleanlab's behaviour)."""
+    num_classes = pred_probs.shape[1]
+    counts = np.zeros(num_classes, dtype=np.int64)
+    sums = np.zeros(num_classes, dtype=accumulator_dtype(pred_probs.dtype))
+    backend.class_sums(labels, pred_probs, counts, sums, n_threads)
+    present = counts > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # np.mean divides a scalar sum by an intp count in float64, then casts.
+        means = (sums.astype(np.float64) / counts).astype(pred_probs.dtype)
+    if present.all():
+        values = means
+    else:
+        values = np.where(present, means.astype(np.float64), float(MISSING_CLASS_THRESHOLD))
+    return np.clip(values, THRESHOLD_FLOOR, None), counts
+
+
+def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
+    """``threshold - 1e-6`` in the thresholds' dtype, then rounded *up* to the
+    accumulator type: for a probability x of that type, x >= rounded_up(c)
+    exactly when x >= c, so the kernel compares in its own type."""
+    cut = threshold - CONFIDENT_SLACK
+    acc = accumulator_dtype(probs_dtype)
+    narrowed = cut.astype(acc)
+    too_low = narrowed.astype(np.float64) < cut.astype(np.float64)
+    narrowed[too_low] = np.nextafter(narrowed[too_low], acc.type(np.inf))
+    return np.ascontiguousarray(narrowed)
+
+
+class JointPass:
+    """Per-row results of the joint pass."""
+
+    def __init__(self, backend, labels, pred_probs, threshold, paper_rule: bool, n_threads: int):
+        n, k = pred_probs.shape
+        self.guess = np.empty(n, dtype=np.int32)
+        self.counts = np.zeros((k, k), dtype=np.int64)
+        self.flags = np.empty(n, dtype=np.uint8)
+        cut = confident_cut(threshold, pred_probs.dtype)
+        backend.joint_pass(labels, pred_probs, cut, paper_rule, self.guess, self.counts, self.flags, n_threads)
+
+    def off_diagonal_indices(self, labels: np.ndarray) -> np.ndarray:
+        return np.flatnonzero((self.guess >= 0) & (self.guess != labels))
+
+    def label_is_boosted_top(self) -> np.ndarray:
+        return (self.flags & FLAG_LABEL_IS_BOOSTED_TOP) != 0
+
+    def argmax_is_label(self) -> np.ndarray:
+        return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
+
+
+def row_stats(backend, labels, pred_probs, shift, n_threads: int):
+    """(self_confidence, max_other) per row, optionally on threshold-adjusted
+    probabilities; ``shift`` is None or the thresholds vector."""
+    n = pred_probs.shape[0]
+    if shift is None:
+        work = pred_probs.dtype
+        shift_arg = None
+    else:
+        work = np.result_type(pred_probs.dtype, shift.dtype)
+        t = np.ascontiguousarray(shift, dtype=work)
+        shift_arg = (t, np.array([t.max()], dtype=work))
+    out_self = np.empty(n, dtype=work)
+    out_other = np.empty(n, dtype=work)
+    backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
+    return out_self, out_other
+
+
+def entropy_sums(backend, pred_probs, n_threads: int) -> np.ndarray:
+    # scipy's xlogy (what cleanlab calls) has float32 and float64 loops only.
+    out_dtype = np.float32 if pred_probs.dtype == np.float32 else np.float64
+    out = np.empty(pred_probs.shape[0], dtype=out_dtype)
+    backend.entropy_sums(pred_probs, out, n_threads)
+    return out
+
+
+def _new_mask(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=np.uint8)
+
+
+def prune_by_noise_rate(backend, labels, pred_probs, prune_counts, class_ok, n_threads) -> np.ndarray:
+    mask = _new_mask(pred_probs.shape[0])
+    backend.prune_by_noise_rate(
+        labels, pred_probs, np.ascontiguousarray(prune_counts, dtype=np.int64),
+        np.ascontiguousarray(class_ok, dtype=np.uint8), mask, n_threads,
+    )
+    return mask.view(np.bool_)
+
+
+def prune_by_class(backend, labels, pred_probs, num_per_class, n_threads) -> np.ndarray:
+    mask = _new_mask(pred_probs.shape[0])
+    backend.prune_by_class(
+        labels, pred_probs, np.ascontiguousarray(num_per_class, dtype=np.int64), mask, n_threads
+    )
+    return mask.view(np.bool_)
+
+
+def select_lowest(backend, scores: np.ndarray, count: int, n_threads: int) -> np.ndarray:
+    mask = _new_mask(scores.shape[0])
+    backend.select_lowest(np.ascontiguousarray(scores), int(count), mask, n_threads)
+    return mask.view(np.bool_)

@@ -1,0 +1,118 @@
+"""One validated (labels, pred_probs) pair and the passes computed over it.
+
+Each pass over ``pred_probs`` runs at most once per public call: thresholds,
+the joint pass (guesses, confident joint, per-row flags) and the per-row
+score statistics are computed lazily and cached here.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from labelsieve import _kxk, _passes
+from labelsieve._backend import get_backend
+from labelsieve._validate import check_choice, check_inputs, resolve_n_jobs
+
+GUESS_RULES = ("cleanlab", "paper")
+
+
+class Problem:
+    def __init__(
+        self,
+        labels: Any,
+        pred_probs: Any,
+        *,
+        n_jobs: Any = None,
+        backend: str | None = None,
+        guess_rule: str = "cleanlab",
+        thresholds: Any = None,
+    ):
+        check_choice(guess_rule, "guess_rule", GUESS_RULES)
+        inputs = check_inputs(labels, pred_probs)
+        self.labels = inputs.labels
+        self.pred_probs = inputs.pred_probs
+        self.min_prob = inputs.min_prob
+        self.max_prob = inputs.max_prob
+        self.n, self.k = self.pred_probs.shape
+        self.n_threads = resolve_n_jobs(n_jobs)
+        self.backend = get_backend(backend)
+        self.paper_rule = guess_rule == "paper"
+        self._user_thresholds = None if thresholds is None else self._check_thresholds(thresholds)
+
+    def _check_thresholds(self, thresholds: Any) -> np.ndarray:
+        t = np.asarray(thresholds)
+        if t.shape == (self.k, 1):  # documented as allowed by cleanlab
+            t = t[:, 0]
+        if t.shape != (self.k,):
+            raise ValueError(f"thresholds must have shape ({self.k},), got {t.shape}")
+        if t.dtype.kind not in "iuf":
+            raise TypeError(f"thresholds must be numeric, got dtype {t.dtype}")
+        if not np.all(np.isfinite(t)):
+            raise ValueError("thresholds contains NaN or infinite values")
+        return t
+
+    # ---- passes over pred_probs -------------------------------------------------
+    @cached_property
+    def _threshold_pass(self) -> tuple[np.ndarray, np.ndarray]:
+        return _passes.thresholds(self.backend, self.labels, self.pred_probs, self.n_threads)
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return self._threshold_pass[0]
+
+    @cached_property
+    def class_counts(self) -> np.ndarray:
+        if "_threshold_pass" in self.__dict__:
+            return self._threshold_pass[1]
+        return _kxk.class_counts(self.labels, self.k)
+
+    @cached_property
+    def joint(self) -> _passes.JointPass:
+        t = self.thresholds if self._user_thresholds is None else self._user_thresholds
+        return _passes.JointPass(
+            self.backend, self.labels, self.pred_probs, t, self.paper_rule, self.n_threads
+        )
+
+    @cached_property
+    def flags_only(self) -> _passes.JointPass:
+        """The per-row flags without thresholds (no class is ever confident)."""
+        if "joint" in self.__dict__:
+            return self.joint
+        never = np.full(self.k, np.inf)
+        return _passes.JointPass(
+            self.backend, self.labels, self.pred_probs, never, self.paper_rule, self.n_threads
+        )
+
+    @cached_property
+    def _plain_row_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        return _passes.row_stats(self.backend, self.labels, self.pred_probs, None, self.n_threads)
+
+    def row_stats(self, adjust: bool) -> tuple[np.ndarray, np.ndarray]:
+        if not adjust:
+            return self._plain_row_stats
+        return _passes.row_stats(self.backend, self.labels, self.pred_probs, self.thresholds, self.n_threads)
+
+    # ---- K x K results -------------------------------------------------------------
+    def raw_confident_joint(self) -> np.ndarray:
+        """Counts with the diagonal floored at 1, Fortran-ordered like
+        cleanlab's (the layout decides the calibration's summation order)."""
+        counts = np.asfortranarray(self.joint.counts.copy())
+        np.fill_diagonal(counts, np.maximum(np.diagonal(counts), 1))
+        return counts
+
+    @cached_property
+    def calibrated_confident_joint(self) -> np.ndarray:
+        return _kxk.calibrate(self.raw_confident_joint(), self.class_counts)
+
+    def confident_joint(self, calibrate: bool) -> np.ndarray:
+        return self.calibrated_confident_joint if calibrate else self.raw_confident_joint()
+
+    @cached_property
+    def off_diagonal_issue_mask(self) -> np.ndarray:
+        """cleanlab's "confident_learning" set: off-diagonal rows of the
+        confident joint minus those whose label is the (boosted) top class."""
+        guess = self.joint.guess
+        return (guess >= 0) & (guess != self.labels) & ~self.joint.label_is_boosted_top()

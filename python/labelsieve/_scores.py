@@ -1,0 +1,62 @@
+"""Label-quality scores (SPEC 2.11) from the per-row primitives.
+
+The backend returns per-row statistics (self-probability, best other
+probability, entropy sum); the O(N) arithmetic that turns them into scores
+is done here in NumPy, in the same dtypes and order as cleanlab, so the
+results match bit for bit (including NumPy's own ``log``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labelsieve import _passes
+from labelsieve._problem import Problem
+from labelsieve._validate import SCORE_METHODS, check_choice
+
+SCORE_FLOOR = 1e-6
+
+
+def _check_rank_kwargs(method: str, rank_by_kwargs: dict | None) -> bool:
+    kwargs = dict(rank_by_kwargs or {})
+    adjust = bool(kwargs.pop("adjust_pred_probs", False))
+    if kwargs:
+        raise TypeError(f"rank_by_kwargs only accepts 'adjust_pred_probs', got {sorted(kwargs)}")
+    if adjust and method == "confidence_weighted_entropy":
+        raise ValueError("adjust_pred_probs is not supported for confidence_weighted_entropy")
+    return adjust
+
+
+def scores(problem: Problem, method: str, adjust: bool) -> np.ndarray:
+    check_choice(method, "method", SCORE_METHODS)
+    if adjust and method == "confidence_weighted_entropy":
+        raise ValueError("adjust_pred_probs is not supported for confidence_weighted_entropy")
+    if method == "self_confidence":
+        return problem.row_stats(adjust)[0]
+    if problem.k < 2:
+        raise ValueError(f"method={method!r} needs pred_probs with at least 2 classes")
+    if method == "normalized_margin":
+        own, other = problem.row_stats(adjust)
+        return (own - other + 1) / 2
+    return _confidence_weighted_entropy(problem)
+
+
+def _confidence_weighted_entropy(problem: Problem) -> np.ndarray:
+    if problem.min_prob < 0 or problem.max_prob > 1:
+        raise ValueError(
+            "confidence_weighted_entropy requires every pred_probs value in [0, 1] "
+            f"(found min {problem.min_prob:g}, max {problem.max_prob:g})"
+        )
+    entropy = -_passes.entropy_sums(problem.backend, problem.pred_probs, problem.n_threads)
+    entropy = entropy / np.log(problem.k)
+    own = problem.row_stats(False)[0]
+    ratio = entropy / np.clip(own, SCORE_FLOOR, None)
+    return np.log(ratio + 1) / np.clip(ratio, SCORE_FLOOR, None)
+
+
+def rank_flagged(problem: Problem, mask: np.ndarray, method: str, rank_by_kwargs: dict | None) -> np.ndarray:
+    """Flagged row indices, worst score first; ties by ascending index."""
+    adjust = _check_rank_kwargs(method, rank_by_kwargs)
+    flagged = np.flatnonzero(mask)
+    values = scores(problem, method, adjust)[flagged]
+    return flagged[np.argsort(values, kind="stable")].astype(np.int64)

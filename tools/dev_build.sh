@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Developer build: compile the extension in place (python/labelsieve/_core*.so) so that
+# `PYTHONPATH=python python -m pytest` runs against the working tree. Users install with pip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+BUILD_TYPE=${BUILD_TYPE:-Release}
+cmake -S . -B "build/dev-${BUILD_TYPE}" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+  -DPython_EXECUTABLE="$(command -v "$PY")" \
+  -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" ${CMAKE_ARGS:-} >/dev/null
+cmake --build "build/dev-${BUILD_TYPE}" -j "${JOBS:-2}"
+cp "build/dev-${BUILD_TYPE}"/_core*.so python/labelsieve/
+echo "built: $(ls python/labelsieve/_core*.so)"
