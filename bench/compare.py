@@ -1,0 +1,118 @@
+"""Side-by-side: labelsieve vs cleanlab vs one read of the array, same data, one run.
+
+    python bench/compare.py --n 1000000 --k 10 [--dtype float32] [--repeat 3]
+
+Each measurement runs in a fresh subprocess that memory-maps nothing and
+loads the same .npy files, so peak memory above the inputs (ru_maxrss delta)
+is comparable.  Times are the best of --repeat calls (cleanlab: one call
+unless --cleanlab-repeat says otherwise).  Ratios are what to compare: this
+machine is shared and absolute times drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+WORKER = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+what, labels_path, probs_path, repeat, n_jobs = sys.argv[1:6]
+repeat, n_jobs = int(repeat), int(n_jobs)
+labels = np.load(labels_path)
+pred_probs = np.load(probs_path)
+if what == "floor":
+    fn = lambda: pred_probs.sum()
+elif what.startswith("labelsieve"):
+    import labelsieve
+    backend = what.split(":")[1] if ":" in what else None
+    fn = lambda: labelsieve.find_issues(labels, pred_probs, n_jobs=n_jobs, backend=backend)
+    fn()  # warm-up (numba JIT, thread pool start)
+elif what == "cleanlab":
+    from cleanlab.filter import find_label_issues
+    fn = lambda: find_label_issues(labels, pred_probs, n_jobs=n_jobs)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+best = float("inf"); result = None
+for _ in range(repeat):
+    t0 = time.perf_counter(); result = fn(); best = min(best, time.perf_counter() - t0)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+issues = int(np.sum(result)) if what != "floor" else None
+print(json.dumps({"seconds": best, "extra_peak_mib": (peak - base) / 1024, "issues": issues}))
+"""
+
+
+def make_data(n: int, k: int, dtype: str, seed: int, directory: str) -> tuple[str, str]:
+    """Realistic noisy-label data: confident-ish predictions, 20% flipped labels."""
+    rng = np.random.default_rng(seed)
+    true = rng.integers(0, k, n)
+    probs = np.empty((n, k), dtype=dtype)
+    block = 1_000_000
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        logits = rng.normal(size=(stop - start, k)).astype(np.float32) * 1.5
+        logits[np.arange(stop - start), true[start:stop]] += 3.0
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        probs[start:stop] = logits
+    labels = true.copy()
+    flip = rng.random(n) < 0.2
+    labels[flip] = rng.integers(0, k, int(flip.sum()))
+    labels_path = os.path.join(directory, "labels.npy")
+    probs_path = os.path.join(directory, "pred_probs.npy")
+    np.save(labels_path, labels)
+    np.save(probs_path, probs)
+    return labels_path, probs_path
+
+
+def measure(what: str, paths, repeat: int, n_jobs: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", WORKER, what, *paths, str(repeat), str(n_jobs)],
+        check=True, capture_output=True, text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--dtype", default="float32", choices=["float16", "float32", "float64"])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cleanlab-repeat", type=int, default=1)
+    parser.add_argument("--n-jobs", type=int, default=1, help="threads for labelsieve / processes for cleanlab")
+    parser.add_argument("--backends", default="cpp", help="comma-separated labelsieve backends")
+    parser.add_argument("--no-cleanlab", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = make_data(args.n, args.k, args.dtype, args.seed, tmp)
+        rows = [("one pass: pred_probs.sum()", measure("floor", paths, args.repeat, 1))]
+        for backend in args.backends.split(","):
+            rows.append((f"labelsieve find_issues ({backend}, n_jobs={args.n_jobs})",
+                         measure(f"labelsieve:{backend}", paths, args.repeat, args.n_jobs)))
+        if not args.no_cleanlab:
+            rows.append((f"cleanlab find_label_issues (n_jobs={args.n_jobs})",
+                         measure("cleanlab", paths, args.cleanlab_repeat, args.n_jobs)))
+
+    floor = rows[0][1]["seconds"]
+    first = rows[1][1]["seconds"]
+    size_mib = args.n * args.k * np.dtype(args.dtype).itemsize / 2**20
+    print(f"N={args.n:,} K={args.k} {args.dtype} ({size_mib:,.0f} MiB), default filter_by=prune_by_noise_rate")
+    print(f"{'what':<48} {'time':>10} {'x one pass':>11} {'x labelsieve':>13} {'extra peak':>12} {'issues':>9}")
+    for name, r in rows:
+        issues = "" if r["issues"] is None else f"{r['issues']:,}"
+        print(f"{name:<48} {r['seconds'] * 1000:>8.1f}ms {r['seconds'] / floor:>10.1f}x "
+              f"{r['seconds'] / first:>12.1f}x {r['extra_peak_mib']:>9.1f}MiB {issues:>9}")
+
+
+if __name__ == "__main__":
+    main()
