@@ -36,9 +36,12 @@ Primitives
 ``class_sums(labels, pred_probs, out_counts, out_sums, n_threads)``
     out_counts: int64[K], out_sums: A[K].
     counts[k] = #{i : labels[i] == k};
-    sums[k] = 0 + pw(p[i, k] for i with labels[i] == k, ascending i), in A.
-    (Exactly ``np.sum(p[labels == k, k])`` for float32/float64 input, and the
-    float32 sum NumPy's ``np.mean`` forms for float16 input.)
+    sums[k] = 0 + pw(p[i, k] for i with labels[i] == k, ascending i), in A
+    (exactly ``np.sum(p[labels == k, k])``) for float32/float64 input.
+    float16 input: the float32 sum NumPy's ``np.mean`` forms, which casts
+    through a buffer of 8192 elements: s = 0; for each consecutive chunk of
+    8192 values (the last one shorter): s = s + pw(chunk), in float32.
+    (Exactly ``np.sum(p[labels == k, k], dtype=np.float32)``.)
 
 ``joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads)``
     cut: A[K] (the caller has already rounded ``threshold - 1e-6`` up to A, so

@@ -1,0 +1,68 @@
+// Class pass: counts and NumPy-exact per-class sums of p[i, labels[i]].
+// NumPy sums the selected values pairwise in row order, and the pairwise tree
+// depends on the class size, so the values are first gathered per class (an
+// O(N) buffer of accumulator values, filled by a stable counting sort).
+// float16 values are summed as NumPy's np.mean does: cast to float32 in
+// buffers of 8192, pairwise within a buffer, buffers added in order.
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "instantiate.hpp"
+#include "labels.hpp"
+#include "pairwise_sum.hpp"
+#include "primitives.hpp"
+#include "thread_pool.hpp"
+
+namespace labelsieve {
+
+template <class T, class L>
+void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_counts, AccOf<T>* out_sums,
+                int n_threads) {
+    using A = AccOf<T>;
+    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);  // [part][class]
+    LabelGuard guard(k);
+    parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
+        int64_t* local = counts.data() + part * k;
+        for (int64_t i = begin; i < end; ++i) {
+            if (guard.ok(labels[i])) ++local[labels[i]];
+        }
+    });
+    guard.throw_if_bad();
+
+    // Where each part writes each class: classes in order, parts in row order.
+    std::vector<int64_t> class_start(static_cast<size_t>(k) + 1, 0);
+    std::vector<int64_t> cursor(static_cast<size_t>(parts * k));
+    for (int64_t c = 0; c < k; ++c) {
+        int64_t position = class_start[c];
+        for (int part = 0; part < parts; ++part) {
+            cursor[part * k + c] = position;
+            position += counts[part * k + c];
+        }
+        class_start[c + 1] = position;
+    }
+
+    std::vector<A> gathered(static_cast<size_t>(n));
+    parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
+        int64_t* next = cursor.data() + part * k;
+        for (int64_t i = begin; i < end; ++i) {
+            const L y = labels[i];
+            gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));
+        }
+    });
+
+    parallel_tasks(k, n_threads, [&](int64_t c, int) {
+        const int64_t size = class_start[c + 1] - class_start[c];
+        out_counts[c] = size;
+        const A* values = gathered.data() + class_start[c];
+        // float16 is cast to float32 on the way into the sum, which NumPy does in buffers.
+        out_sums[c] = std::is_same_v<T, Half> ? numpy_sum_through_buffer(values, size) : numpy_sum(values, size);
+    });
+}
+
+#define LABELSIEVE_INSTANTIATE(T, L) \
+    template void class_sums<T, L>(const L*, const T*, int64_t, int64_t, int64_t*, AccOf<T>*, int);
+LABELSIEVE_FOR_EACH_FLOAT_AND_LABEL(LABELSIEVE_INSTANTIATE)
+
+}  // namespace labelsieve

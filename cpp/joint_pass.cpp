@@ -1,0 +1,101 @@
+// Joint pass: one read of each row gives its likely true class (the guess),
+// the confident-joint counts and the two per-row flags the filters need.
+#include <algorithm>
+#include <vector>
+
+#include "instantiate.hpp"
+#include "labels.hpp"
+#include "primitives.hpp"
+#include "thread_pool.hpp"
+
+namespace labelsieve {
+
+namespace {
+
+constexpr uint8_t kLabelIsBoostedTop = 1;  // FLAG_LABEL_IS_BOOSTED_TOP in _backend.py
+constexpr uint8_t kArgmaxIsLabel = 2;      // FLAG_ARGMAX_IS_LABEL
+
+struct RowVerdict {
+    int32_t guess;
+    uint8_t flags;
+};
+
+template <class T>
+RowVerdict judge_row(const T* row, int64_t k, int64_t label, const AccOf<T>* cut, bool paper_rule,
+                     ValueOf<T> boost) {
+    using F = FloatType<T>;
+    using V = ValueOf<T>;
+    int64_t argmax = 0;
+    V best = F::load(row[0]);
+    int64_t n_confident = 0, first_confident = -1, confident_argmax = -1;
+    V confident_best = V(0);
+    for (int64_t c = 0; c < k; ++c) {
+        const V x = F::load(row[c]);
+        if (x > best) {
+            best = x;
+            argmax = c;
+        }
+        if (static_cast<AccOf<T>>(x) >= cut[c]) {
+            if (n_confident == 0) first_confident = c;
+            ++n_confident;
+            if (confident_argmax < 0 || x > confident_best) {
+                confident_best = x;
+                confident_argmax = c;
+            }
+        }
+    }
+    int64_t guess = -1;
+    if (n_confident == 1) guess = first_confident;
+    if (n_confident >= 2) guess = paper_rule ? confident_argmax : argmax;
+
+    // cleanlab un-flags a row when its label, boosted by 1e-6, is the first argmax.
+    const V boosted = F::round(F::load(row[label]) + boost);
+    bool label_wins = true;
+    for (int64_t c = 0; c < label; ++c) label_wins &= boosted > F::load(row[c]);
+    for (int64_t c = label + 1; c < k; ++c) label_wins &= boosted >= F::load(row[c]);
+
+    uint8_t flags = 0;
+    if (label_wins) flags |= kLabelIsBoostedTop;
+    if (argmax == label) flags |= kArgmaxIsLabel;
+    return RowVerdict{static_cast<int32_t>(guess), flags};
+}
+
+}  // namespace
+
+template <class T, class L>
+void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T>* cut, bool paper_rule,
+                int32_t* out_guess, int64_t* out_joint, uint8_t* out_flags, int n_threads) {
+    using F = FloatType<T>;
+    const ValueOf<T> boost = F::round(static_cast<ValueOf<T>>(1e-6));
+    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    std::vector<std::vector<int64_t>> joints(static_cast<size_t>(parts));
+    LabelGuard guard(k);
+    parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
+        auto& joint = joints[static_cast<size_t>(part)];
+        joint.assign(static_cast<size_t>(k * k), 0);
+        for (int64_t i = begin; i < end; ++i) {
+            const L y = labels[i];
+            if (!guard.ok(y)) {
+                out_guess[i] = -1;
+                out_flags[i] = 0;
+                continue;
+            }
+            const RowVerdict verdict = judge_row(p + i * k, k, static_cast<int64_t>(y), cut, paper_rule, boost);
+            out_guess[i] = verdict.guess;
+            out_flags[i] = verdict.flags;
+            if (verdict.guess >= 0) ++joint[static_cast<size_t>(y * k + verdict.guess)];
+        }
+    });
+    guard.throw_if_bad();
+    std::fill(out_joint, out_joint + k * k, int64_t{0});
+    for (const auto& joint : joints) {
+        for (int64_t cell = 0; cell < k * k; ++cell) out_joint[cell] += joint[static_cast<size_t>(cell)];
+    }
+}
+
+#define LABELSIEVE_INSTANTIATE(T, L)                                                                  \
+    template void joint_pass<T, L>(const L*, const T*, int64_t, int64_t, const AccOf<T>*, bool, int32_t*, \
+                                   int64_t*, uint8_t*, int);
+LABELSIEVE_FOR_EACH_FLOAT_AND_LABEL(LABELSIEVE_INSTANTIATE)
+
+}  // namespace labelsieve

@@ -1,0 +1,77 @@
+// Score pass for self_confidence / normalized_margin: per row the (optionally
+// threshold-adjusted) probability of the given label and the best other one.
+#include <cmath>
+#include <vector>
+
+#include <stdexcept>
+
+#include "labels.hpp"
+#include "pairwise_sum.hpp"
+#include "primitives.hpp"
+#include "thread_pool.hpp"
+
+namespace labelsieve {
+
+namespace {
+
+// Running maximum that, like np.max, returns NaN once any value is NaN.
+template <class V>
+inline V max_propagating_nan(V current, V value) {
+    return (value > current || std::isnan(value)) && !std::isnan(current) ? value : current;
+}
+
+}  // namespace
+
+template <class T, class P, class L>
+void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
+               P* out_self, P* out_other, int n_threads) {
+    using FT = FloatType<T>;
+    using FP = FloatType<P>;
+    using PV = ValueOf<P>;
+    if (k < 2) throw std::invalid_argument("pred_probs needs at least 2 columns for margin scores");
+    LabelGuard guard(k);
+    parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
+        std::vector<PV> adjusted(static_cast<size_t>(shift ? k : 0));
+        const PV top = shift ? FP::load(*shift_max) : PV(0);
+        for (int64_t i = begin; i < end; ++i) {
+            const L y = labels[i];
+            if (!guard.ok(y)) continue;
+            const T* row = p + i * k;
+            PV* values = adjusted.data();
+            if (shift) {
+                // (p - t) + max(t), then divide by the row's pairwise sum, each step rounded to P.
+                for (int64_t c = 0; c < k; ++c) {
+                    const PV widened = static_cast<PV>(FT::load(row[c]));
+                    values[c] = FP::round(FP::round(widened - FP::load(shift[c])) + top);
+                }
+                const PV total = FP::round(numpy_sum(values, k));
+                for (int64_t c = 0; c < k; ++c) values[c] = FP::round(values[c] / total);
+            }
+            auto value_at = [&](int64_t c) -> PV {
+                return shift ? values[c] : static_cast<PV>(FT::load(row[c]));
+            };
+            PV other = value_at(y == 0 ? 1 : 0);
+            for (int64_t c = 0; c < k; ++c) {
+                if (c != static_cast<int64_t>(y)) other = max_propagating_nan(other, value_at(c));
+            }
+            out_self[i] = FP::store(value_at(y));
+            out_other[i] = FP::store(other);
+        }
+    });
+    guard.throw_if_bad();
+}
+
+#define LABELSIEVE_ROW_STATS(T, P, L) \
+    template void row_stats<T, P, L>(const L*, const T*, int64_t, int64_t, const P*, const P*, P*, P*, int);
+// The work type P is NumPy's promotion of the input type and the thresholds' type.
+#define LABELSIEVE_ROW_STATS_FOR_LABEL(L)                                   \
+    LABELSIEVE_ROW_STATS(::labelsieve::Half, ::labelsieve::Half, L)         \
+    LABELSIEVE_ROW_STATS(::labelsieve::Half, float, L)                      \
+    LABELSIEVE_ROW_STATS(::labelsieve::Half, double, L)                     \
+    LABELSIEVE_ROW_STATS(float, float, L)                                   \
+    LABELSIEVE_ROW_STATS(float, double, L)                                  \
+    LABELSIEVE_ROW_STATS(double, double, L)
+LABELSIEVE_ROW_STATS_FOR_LABEL(int32_t)
+LABELSIEVE_ROW_STATS_FOR_LABEL(int64_t)
+
+}  // namespace labelsieve

@@ -1,0 +1,211 @@
+// labelsieve._core: the C++ backend's seven primitives (contract in
+// python/labelsieve/_backend.py).  Checks every argument, then runs the
+// kernel on zero-copy views with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "arguments.hpp"
+#include "dispatch.hpp"
+#include "primitives.hpp"
+
+namespace py = pybind11;
+using namespace labelsieve_binding;
+using labelsieve::AccOf;
+using labelsieve::EntropyOf;
+
+namespace {
+
+void class_sums(const py::object& labels, const py::object& pred_probs, const py::object& out_counts,
+                const py::object& out_sums, int64_t n_threads) {
+    const LabelledProbs in = check_labelled_probs(labels, pred_probs);
+    const int threads = check_threads(n_threads);
+    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+        using T = decltype(t);
+        using L = decltype(l);
+        py::array counts = check_output(out_counts, dtype_of<int64_t>(), in.k, "out_counts");
+        py::array sums = check_output(out_sums, dtype_of<AccOf<T>>(), in.k, "out_sums");
+        py::gil_scoped_release release;
+        labelsieve::class_sums<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                     mutable_data_of<int64_t>(counts), mutable_data_of<AccOf<T>>(sums), threads);
+    });
+}
+
+void joint_pass(const py::object& labels, const py::object& pred_probs, const py::object& cut, bool paper_rule,
+                const py::object& out_guess, const py::object& out_joint, const py::object& out_flags,
+                int64_t n_threads) {
+    const LabelledProbs in = check_labelled_probs(labels, pred_probs);
+    const int threads = check_threads(n_threads);
+    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+        using T = decltype(t);
+        using L = decltype(l);
+        py::array cut_arr = as_array(cut, "cut");
+        require_dtype(cut_arr, dtype_of<AccOf<T>>(), "cut");
+        require_ndim(cut_arr, 1, "cut");
+        require_c_contiguous(cut_arr, "cut");
+        require_length(cut_arr, 0, in.k, "cut", "entries (one per class)");
+        py::array guess = check_output(out_guess, dtype_of<int32_t>(), in.n, "out_guess");
+        py::array joint = as_array(out_joint, "out_joint");
+        require_dtype(joint, dtype_of<int64_t>(), "out_joint");
+        require_ndim(joint, 2, "out_joint");
+        require_c_contiguous(joint, "out_joint");
+        require_writeable(joint, "out_joint");
+        require_length(joint, 0, in.k, "out_joint", "rows");
+        require_length(joint, 1, in.k, "out_joint", "columns");
+        py::array flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
+        py::gil_scoped_release release;
+        labelsieve::joint_pass<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                     data_of<AccOf<T>>(cut_arr), paper_rule, mutable_data_of<int32_t>(guess),
+                                     mutable_data_of<int64_t>(joint), mutable_data_of<uint8_t>(flags), threads);
+    });
+}
+
+// row_stats for one (input type T, work type P) pair.
+template <class T, class P, class L>
+void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array* tmax, const py::object& out_self,
+                   const py::object& out_other, int threads) {
+    py::array self_arr = check_output(out_self, dtype_of<P>(), in.n, "out_self");
+    py::array other_arr = check_output(out_other, dtype_of<P>(), in.n, "out_other");
+    const P* shift = t ? data_of<P>(*t) : nullptr;
+    const P* shift_max = tmax ? data_of<P>(*tmax) : nullptr;
+    py::gil_scoped_release release;
+    labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
+                                   mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr), threads);
+}
+
+void row_stats(const py::object& labels, const py::object& pred_probs, const py::object& shift,
+               const py::object& out_self, const py::object& out_other, int64_t n_threads) {
+    const LabelledProbs in = check_labelled_probs(labels, pred_probs);
+    const int threads = check_threads(n_threads);
+    if (in.k < 2) throw py::value_error("pred_probs must have at least 2 columns for margin-based scores");
+    if (shift.is_none()) {
+        with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+            using T = decltype(t);
+            run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, out_self, out_other, threads);
+        });
+        return;
+    }
+    if (!py::isinstance<py::tuple>(shift) || py::len(shift) != 2) {
+        throw py::type_error("shift must be None or a tuple (thresholds, [max_threshold])");
+    }
+    py::tuple pair = py::reinterpret_borrow<py::tuple>(shift);
+    py::array t = as_array(pair[0], "shift thresholds");
+    py::array tmax = as_array(pair[1], "shift maximum");
+    const FloatKind work = float_kind(t, "shift thresholds");
+    require_ndim(t, 1, "shift thresholds");
+    require_c_contiguous(t, "shift thresholds");
+    require_length(t, 0, in.k, "shift thresholds", "entries (one per class)");
+    require_dtype(tmax, t.dtype(), "shift maximum");
+    require_ndim(tmax, 1, "shift maximum");
+    require_length(tmax, 0, 1, "shift maximum", "entries");
+    if (static_cast<int>(work) < static_cast<int>(in.kind)) {
+        throw py::type_error("shift thresholds must not be narrower than pred_probs");
+    }
+    with_float_and_label(in.kind, in.int64_labels, [&](auto t_tag, auto l) {
+        using T = decltype(t_tag);
+        using L = decltype(l);
+        with_float(work, [&](auto p_tag) {
+            using P = decltype(p_tag);
+            if constexpr (sizeof(P) >= sizeof(T)) {
+                run_row_stats<T, P, L>(in, &t, &tmax, out_self, out_other, threads);
+            }
+        });
+    });
+}
+
+void entropy_sums(const py::object& pred_probs, const py::object& out, int64_t n_threads) {
+    int64_t n, k;
+    FloatKind kind;
+    py::array probs = check_probs(pred_probs, n, k, kind);
+    const int threads = check_threads(n_threads);
+    with_float(kind, [&](auto t) {
+        using T = decltype(t);
+        using E = EntropyOf<T>;
+        py::array out_arr = check_output(out, dtype_of<E>(), n, "out");
+        py::gil_scoped_release release;
+        labelsieve::entropy_sums<T>(data_of<T>(probs), n, k, mutable_data_of<E>(out_arr), threads);
+    });
+}
+
+py::array check_int64_vector(const py::object& obj, int64_t length, const char* name) {
+    py::array a = as_array(obj, name);
+    require_dtype(a, dtype_of<int64_t>(), name);
+    require_c_contiguous(a, name);
+    if (a.size() != length) {
+        throw py::value_error(std::string(name) + " must have " + std::to_string(length) + " entries, got " +
+                              std::to_string(a.size()));
+    }
+    return a;
+}
+
+void prune_by_noise_rate(const py::object& labels, const py::object& pred_probs, const py::object& prune_counts,
+                         const py::object& class_ok, const py::object& out_mask, int64_t n_threads) {
+    const LabelledProbs in = check_labelled_probs(labels, pred_probs);
+    const int threads = check_threads(n_threads);
+    py::array counts = check_int64_vector(prune_counts, in.k * in.k, "prune_counts");
+    require_ndim(counts, 2, "prune_counts");
+    py::array ok = as_array(class_ok, "class_ok");
+    require_dtype(ok, dtype_of<uint8_t>(), "class_ok");
+    require_ndim(ok, 1, "class_ok");
+    require_c_contiguous(ok, "class_ok");
+    require_length(ok, 0, in.k, "class_ok", "entries (one per class)");
+    py::array mask = check_output(out_mask, dtype_of<uint8_t>(), in.n, "out_mask");
+    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+        using T = decltype(t);
+        using L = decltype(l);
+        py::gil_scoped_release release;
+        labelsieve::prune_by_noise_rate<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                              data_of<int64_t>(counts), data_of<uint8_t>(ok),
+                                              mutable_data_of<uint8_t>(mask), threads);
+    });
+}
+
+void prune_by_class(const py::object& labels, const py::object& pred_probs, const py::object& num_per_class,
+                    const py::object& out_mask, int64_t n_threads) {
+    const LabelledProbs in = check_labelled_probs(labels, pred_probs);
+    const int threads = check_threads(n_threads);
+    py::array num = check_int64_vector(num_per_class, in.k, "num_per_class");
+    require_ndim(num, 1, "num_per_class");
+    py::array mask = check_output(out_mask, dtype_of<uint8_t>(), in.n, "out_mask");
+    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+        using T = decltype(t);
+        using L = decltype(l);
+        py::gil_scoped_release release;
+        labelsieve::prune_by_class<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                         data_of<int64_t>(num), mutable_data_of<uint8_t>(mask), threads);
+    });
+}
+
+void select_lowest(const py::object& scores, int64_t count, const py::object& out_mask, int64_t n_threads) {
+    py::array s = as_array(scores, "scores");
+    const FloatKind kind = float_kind(s, "scores");
+    require_ndim(s, 1, "scores");
+    require_c_contiguous(s, "scores");
+    const int threads = check_threads(n_threads);
+    const int64_t n = s.shape(0);
+    py::array mask = check_output(out_mask, dtype_of<uint8_t>(), n, "out_mask");
+    with_float(kind, [&](auto t) {
+        using T = decltype(t);
+        py::gil_scoped_release release;
+        labelsieve::select_lowest<T>(data_of<T>(s), n, count, mutable_data_of<uint8_t>(mask), threads);
+    });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "labelsieve's C++ backend: the primitives documented in labelsieve._backend";
+    m.def("class_sums", &class_sums, py::arg("labels"), py::arg("pred_probs"), py::arg("out_counts"),
+          py::arg("out_sums"), py::arg("n_threads"));
+    m.def("joint_pass", &joint_pass, py::arg("labels"), py::arg("pred_probs"), py::arg("cut"),
+          py::arg("paper_rule"), py::arg("out_guess"), py::arg("out_joint"), py::arg("out_flags"),
+          py::arg("n_threads"));
+    m.def("row_stats", &row_stats, py::arg("labels"), py::arg("pred_probs"), py::arg("shift"), py::arg("out_self"),
+          py::arg("out_other"), py::arg("n_threads"));
+    m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
+    m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),
+          py::arg("prune_counts"), py::arg("class_ok"), py::arg("out_mask"), py::arg("n_threads"));
+    m.def("prune_by_class", &prune_by_class, py::arg("labels"), py::arg("pred_probs"), py::arg("num_per_class"),
+          py::arg("out_mask"), py::arg("n_threads"));
+    m.def("select_lowest", &select_lowest, py::arg("scores"), py::arg("count"), py::arg("out_mask"),
+          py::arg("n_threads"));
+}
