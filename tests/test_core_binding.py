@@ -1,0 +1,101 @@
+"""The pybind11 layer checks every argument itself: a wrong dtype, shape,
+layout or label raises a clear exception naming the argument, never a crash."""
+
+import numpy as np
+import pytest
+
+core = pytest.importorskip("labelsieve._core")
+
+
+def good_args(n=20, k=4, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, k, n).astype(np.int64)
+    p = rng.dirichlet(np.ones(k), n).astype(dtype)
+    return labels, p
+
+
+def test_rejects_wrong_probability_dtype():
+    labels, p = good_args()
+    with pytest.raises(TypeError, match="pred_probs"):
+        core.class_sums(labels, p.astype(np.int32), np.zeros(4, np.int64), np.zeros(4, np.float32), 1)
+
+
+def test_rejects_non_array_arguments():
+    labels, p = good_args()
+    with pytest.raises(TypeError, match="pred_probs must be a numpy.ndarray"):
+        core.entropy_sums(p.tolist(), np.empty(20, np.float32), 1)
+
+
+def test_rejects_wrong_label_dtype():
+    labels, p = good_args()
+    with pytest.raises(TypeError, match="labels"):
+        core.prune_by_class(labels.astype(np.uint8), p, np.zeros(4, np.int64), np.zeros(20, np.uint8), 1)
+
+
+def test_rejects_non_contiguous_probabilities():
+    labels, p = good_args()
+    wide = np.zeros((20, 8), np.float32)
+    wide[:, ::2] = p
+    with pytest.raises(ValueError, match="pred_probs must be C-contiguous"):
+        core.entropy_sums(wide[:, ::2], np.empty(20, np.float32), 1)
+
+
+def test_rejects_length_mismatch():
+    labels, p = good_args()
+    with pytest.raises(ValueError, match="labels must have 20"):
+        core.prune_by_class(labels[:-1], p, np.zeros(4, np.int64), np.zeros(20, np.uint8), 1)
+
+
+def test_rejects_wrong_output_dtype_and_read_only_output():
+    labels, p = good_args()
+    with pytest.raises(TypeError, match="out_sums"):
+        core.class_sums(labels, p, np.zeros(4, np.int64), np.zeros(4, np.float64), 1)
+    frozen = np.zeros(4, np.int64)
+    frozen.setflags(write=False)
+    with pytest.raises(ValueError, match="out_counts must be writeable"):
+        core.class_sums(labels, p, frozen, np.zeros(4, np.float32), 1)
+
+
+@pytest.mark.parametrize("bad_label", [-1, 4, 2**40])
+def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(bad_label):
+    labels, p = good_args()
+    labels[7] = bad_label
+    cut = np.full(4, 0.3, np.float32)
+    calls = [
+        lambda: core.class_sums(labels, p, np.zeros(4, np.int64), np.zeros(4, np.float32), 2),
+        lambda: core.joint_pass(labels, p, cut, False, np.empty(20, np.int32), np.zeros((4, 4), np.int64),
+                                np.empty(20, np.uint8), 2),
+        lambda: core.row_stats(labels, p, None, np.empty(20, np.float32), np.empty(20, np.float32), 2),
+        lambda: core.prune_by_noise_rate(labels, p, np.ones((4, 4), np.int64), np.ones(4, np.uint8),
+                                         np.zeros(20, np.uint8), 2),
+        lambda: core.prune_by_class(labels, p, np.ones(4, np.int64), np.zeros(20, np.uint8), 2),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"labels must be integers in \[0, 4\)"):
+            call()
+
+
+def test_rejects_bad_thread_count_and_margin_scores_with_one_class():
+    labels, p = good_args()
+    with pytest.raises(ValueError, match="n_threads"):
+        core.entropy_sums(p, np.empty(20, np.float32), 0)
+    one = np.ones((20, 1), np.float32)
+    with pytest.raises(ValueError, match="at least 2 columns"):
+        core.row_stats(np.zeros(20, np.int64), one, None, np.empty(20, np.float32), np.empty(20, np.float32), 1)
+
+
+def test_shift_must_not_be_narrower_than_probabilities():
+    labels, p = good_args(dtype=np.float64)
+    t = np.full(4, 0.25, np.float32)
+    with pytest.raises(TypeError, match="shift"):
+        core.row_stats(labels, p, (t, t[:1].copy()), np.empty(20, np.float32), np.empty(20, np.float32), 1)
+
+
+def test_empty_rows_are_fine_and_zero_columns_are_rejected():
+    labels = np.zeros(0, np.int64)
+    p = np.zeros((0, 3), np.float32)
+    counts, sums = np.full(3, 9, np.int64), np.full(3, 9, np.float32)
+    core.class_sums(labels, p, counts, sums, 2)
+    assert counts.tolist() == [0, 0, 0] and sums.tolist() == [0, 0, 0]
+    with pytest.raises(ValueError, match="at least one column"):
+        core.entropy_sums(np.zeros((3, 0), np.float32), np.empty(3, np.float32), 1)
