@@ -39,6 +39,7 @@ public:
 
     void offer(Key key, int64_t row) {
         if (m_ <= 0) return;
+        if (full_ && key < worst_.key) return;  // the common case, decided by one compare
         const Candidate<Key> candidate{key, row};
         if (full_ && !ranks_before(candidate, worst_)) return;
         items_.push_back(candidate);
