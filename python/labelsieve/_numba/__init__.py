@@ -1,0 +1,110 @@
+"""The numba backend: the seven primitives of ``labelsieve._backend``.
+
+Same signatures and bit-identical results as the C++ extension and as the
+NumPy reference rendering of the contract.  This module only normalises the
+arguments (float16 arrays are handed to the kernels as their uint16 bits,
+memory-mapped arrays as plain ndarrays), sets numba's thread count for the
+call, and dispatches to ``_kernels``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+
+from labelsieve._numba import _kernels
+
+__all__ = [
+    "class_sums",
+    "joint_pass",
+    "row_stats",
+    "entropy_sums",
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "select_lowest",
+]
+
+_HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
+
+
+def _carrier(a: np.ndarray) -> np.ndarray:
+    """A plain C-contiguous ndarray numba can take; float16 as uint16 bits."""
+    a = np.ascontiguousarray(a)  # drops ndarray subclasses such as np.memmap
+    return a.view(np.uint16) if a.dtype == np.float16 else a
+
+
+def _out(a: np.ndarray) -> np.ndarray:
+    if not (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.flags.writeable):
+        raise ValueError("output arrays must be writable C-contiguous ndarrays")
+    return a.view(np.uint16) if a.dtype == np.float16 else a
+
+
+
+@contextmanager
+def _threads(n_threads):
+    wanted = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def class_sums(labels, pred_probs, out_counts, out_sums, n_threads):
+    through_buffer = np.asarray(pred_probs).dtype == np.float16
+    with _threads(n_threads):
+        _kernels.class_sums(
+            _carrier(labels), _carrier(pred_probs), _out(out_counts), _out(out_sums), through_buffer
+        )
+
+
+def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):
+    p = _carrier(pred_probs)
+    if p.dtype == np.uint16:
+        boost = _HALF_BOOST
+    else:
+        boost = p.dtype.type(1e-6)
+    with _threads(n_threads):
+        _kernels.joint_pass(
+            _carrier(labels), p, _carrier(cut), bool(paper_rule), boost,
+            _out(out_guess), _out(out_joint), _out(out_flags),
+        )
+
+
+def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads):
+    labels, p = _carrier(labels), _carrier(pred_probs)
+    out_self, out_other = _out(out_self), _out(out_other)
+    with _threads(n_threads):
+        if shift is None:
+            _kernels.row_stats_plain(labels, p, out_self, out_other)
+        else:
+            t, tmax = shift
+            _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), out_self, out_other)
+
+
+def entropy_sums(pred_probs, out, n_threads):
+    with _threads(n_threads):
+        _kernels.entropy_sums(_carrier(pred_probs), _out(out))
+
+
+def prune_by_noise_rate(labels, pred_probs, prune_counts, class_ok, out_mask, n_threads):
+    with _threads(n_threads):
+        _kernels.prune_by_noise_rate(
+            _carrier(labels), _carrier(pred_probs), _carrier(prune_counts), _carrier(class_ok),
+            _out(out_mask),
+        )
+
+
+def prune_by_class(labels, pred_probs, num_per_class, out_mask, n_threads):
+    with _threads(n_threads):
+        _kernels.prune_by_class(
+            _carrier(labels), _carrier(pred_probs), _carrier(num_per_class), _out(out_mask)
+        )
+
+
+def select_lowest(scores, count, out_mask, n_threads):
+    with _threads(n_threads):
+        _kernels.select_lowest(_carrier(scores), int(count), _out(out_mask))

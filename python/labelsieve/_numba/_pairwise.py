@@ -1,0 +1,123 @@
+"""NumPy's pairwise summation, operation for operation (SPEC 0.2).
+
+``pairwise(x, start, n)`` sums ``x[start:start+n]`` in ``x``'s float type:
+n < 8: -0.0 plus the values sequentially; n <= 128: eight partial sums over
+strides of 8, combined ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), then the tail;
+otherwise split at n/2 rounded down to a multiple of 8.  ``numpy_sum`` is
+what a NumPy add-reduction returns (``0 + pairwise``), and
+``numpy_sum_through_buffer`` is ``np.sum(x, dtype=float32)`` of a float16
+array, which NumPy casts through 8192-element buffers.
+"""
+
+from numba import njit
+
+from labelsieve._numba._scalars import neg_zero_of, zero_of
+
+CAST_BUFFER_SIZE = 8192  # np.getbufsize() default
+
+
+@njit(cache=True, nogil=True)
+def _leaf(x, start, n):
+    if n < 8:
+        total = neg_zero_of(x)
+        for i in range(n):
+            total += x[start + i]
+        return total
+    a0 = x[start]
+    a1 = x[start + 1]
+    a2 = x[start + 2]
+    a3 = x[start + 3]
+    a4 = x[start + 4]
+    a5 = x[start + 5]
+    a6 = x[start + 6]
+    a7 = x[start + 7]
+    limit = n - n % 8
+    i = 8
+    while i < limit:
+        a0 += x[start + i]
+        a1 += x[start + i + 1]
+        a2 += x[start + i + 2]
+        a3 += x[start + i + 3]
+        a4 += x[start + i + 4]
+        a5 += x[start + i + 5]
+        a6 += x[start + i + 6]
+        a7 += x[start + i + 7]
+        i += 8
+    total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+    while i < n:
+        total += x[start + i]
+        i += 1
+    return total
+
+
+@njit(cache=True, nogil=True)
+def pairwise(x, start, n):
+    """NumPy's pairwise sum of x[start:start+n] (iterative, explicit stack)."""
+    if n <= 128:
+        return _leaf(x, start, n)
+    # Post-order walk of the split tree.  Depth <= 64 for any int64 n.
+    frame_start = [start] * 0
+    frame_n = [n] * 0
+    frame_left = [x[start]] * 0
+    frame_stage = [0] * 0
+    frame_start.append(start)
+    frame_n.append(n)
+    frame_left.append(x[start])
+    frame_stage.append(0)
+    value = x[start]
+    have_value = False
+    while True:
+        top = len(frame_n) - 1
+        if have_value:
+            if frame_stage[top] == 0:  # value is the left half's sum: go right
+                frame_left[top] = value
+                frame_stage[top] = 1
+                half = frame_n[top] // 2
+                half -= half % 8
+                have_value = False
+                frame_start.append(frame_start[top] + half)
+                frame_n.append(frame_n[top] - half)
+                frame_left.append(value)
+                frame_stage.append(0)
+            else:  # both halves done
+                value = frame_left[top] + value
+                frame_start.pop()
+                frame_n.pop()
+                frame_left.pop()
+                frame_stage.pop()
+                if top == 0:
+                    return value
+            continue
+        size = frame_n[top]
+        if size <= 128:
+            value = _leaf(x, frame_start[top], size)
+            have_value = True
+            frame_start.pop()
+            frame_n.pop()
+            frame_left.pop()
+            frame_stage.pop()
+        else:
+            half = size // 2
+            half -= half % 8
+            frame_start.append(frame_start[top])
+            frame_n.append(half)
+            frame_left.append(value)
+            frame_stage.append(0)
+
+
+@njit(cache=True, nogil=True)
+def numpy_sum(x, start, n):
+    """``np.sum`` of x[start:start+n]: 0 + pairwise."""
+    return zero_of(x) + pairwise(x, start, n)
+
+
+@njit(cache=True, nogil=True)
+def numpy_sum_through_buffer(x, start, n):
+    """``np.sum(h, dtype=float32)`` of float16 values h (given widened in x)."""
+    total = zero_of(x)
+    offset = 0
+    while offset < n:
+        size = min(CAST_BUFFER_SIZE, n - offset)
+        total = total + pairwise(x, start + offset, size)
+        offset += size
+    return total

@@ -1,0 +1,113 @@
+"""The one top-m selection routine shared by every selection primitive.
+
+Order: larger key first, equal keys by ascending row index, NaN keys last
+(NaNs among themselves by row index).  -0.0 and +0.0 are equal keys.  The
+order is total, so "the best m rows of a group" is a single set.
+
+Method (O(n) on average, no full sort): find the m-th best non-NaN key v by
+quickselect on a scratch copy; then walk the group in ascending row order and
+take every key > v plus the first (m - #{key > v}) rows whose key == v.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _kth_smallest(a, n, kth):
+    """Value of rank ``kth`` (0-based, ascending) of a[0:n]; reorders a.
+    No NaN allowed.  Wirth/Hoare quickselect with a median-of-three pivot and
+    a sort fallback if it degenerates."""
+    lo = 0
+    hi = n - 1
+    rounds = 0
+    while lo < hi:
+        rounds += 1
+        if rounds > 64:
+            a[lo : hi + 1].sort()
+            return a[kth]
+        mid = lo + (hi - lo) // 2
+        x, y, z = a[lo], a[mid], a[hi]
+        if x < y:
+            if y < z:
+                pivot = y
+            elif x < z:
+                pivot = z
+            else:
+                pivot = x
+        else:
+            if x < z:
+                pivot = x
+            elif y < z:
+                pivot = z
+            else:
+                pivot = y
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while pivot < a[j]:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+        if j < kth:
+            lo = i
+        if kth < i:
+            hi = j
+    return a[kth]
+
+
+@njit(cache=True, nogil=True)
+def select_top_m(keys, rows, m, scratch, out_mask):
+    """Set out_mask[rows[t]] = 1 for the top ``m`` entries of the group whose
+    keys are ``keys`` (ordered by ascending row, i.e. rows is increasing),
+    by (key desc, row asc, NaN last).  ``scratch``: a buffer of at least
+    len(keys) elements of keys' dtype (clobbered)."""
+    n = keys.shape[0]
+    if m <= 0 or n == 0:
+        return
+    if m >= n:
+        for t in range(n):
+            out_mask[rows[t]] = 1
+        return
+    count = 0
+    for t in range(n):
+        key = keys[t]
+        if key == key:  # not NaN
+            scratch[count] = key
+            count += 1
+    if m >= count:  # every non-NaN key, then NaN rows by index
+        extra = m - count
+        for t in range(n):
+            key = keys[t]
+            if key == key:
+                out_mask[rows[t]] = 1
+            elif extra > 0:
+                out_mask[rows[t]] = 1
+                extra -= 1
+        return
+    cut = _kth_smallest(scratch, count, count - m)  # the m-th largest key
+    above = 0
+    for t in range(n):
+        if keys[t] > cut:
+            above += 1
+    ties = m - above  # >= 1
+    for t in range(n):
+        key = keys[t]
+        if key > cut:
+            out_mask[rows[t]] = 1
+        elif key == cut and ties > 0:
+            out_mask[rows[t]] = 1
+            ties -= 1
+
+
+@njit(cache=True)
+def select_top_m_all(keys, m, out_mask):
+    """``select_top_m`` over rows 0..n-1 (used by select_lowest and tests)."""
+    n = keys.shape[0]
+    select_top_m(keys, np.arange(n), m, np.empty(n, keys.dtype), out_mask)
