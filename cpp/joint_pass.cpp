@@ -20,40 +20,34 @@ struct RowVerdict {
     uint8_t flags;
 };
 
-template <class T>
-RowVerdict judge_row(const T* row, int64_t k, int64_t label, const AccOf<T>* cut, bool paper_rule,
-                     ValueOf<T> boost) {
+template <bool paper_rule, class T>
+RowVerdict judge_row(const T* row, int64_t k, int64_t label, const AccOf<T>* cut, ValueOf<T> boost) {
     using F = FloatType<T>;
     using V = ValueOf<T>;
-    int64_t argmax = 0;
+    // Branch-free scan: the outcome of each comparison is data, not control flow.
+    const V boosted = F::round(F::load(row[label]) + boost);
+    int64_t argmax = 0, n_confident = 0, first_confident = -1, confident_argmax = -1;
     V best = F::load(row[0]);
-    int64_t n_confident = 0, first_confident = -1, confident_argmax = -1;
     V confident_best = V(0);
+    bool label_wins = true;  // cleanlab un-flags a row whose label, boosted by 1e-6, is the first argmax
     for (int64_t c = 0; c < k; ++c) {
         const V x = F::load(row[c]);
-        if (x > best) {
-            best = x;
-            argmax = c;
+        const bool higher = x > best;
+        best = higher ? x : best;
+        argmax = higher ? c : argmax;
+        const bool confident = static_cast<AccOf<T>>(x) >= cut[c];
+        n_confident += confident;
+        first_confident = (confident && first_confident < 0) ? c : first_confident;
+        if constexpr (paper_rule) {
+            const bool new_confident_best = confident && (confident_argmax < 0 || x > confident_best);
+            confident_best = new_confident_best ? x : confident_best;
+            confident_argmax = new_confident_best ? c : confident_argmax;
         }
-        if (static_cast<AccOf<T>>(x) >= cut[c]) {
-            if (n_confident == 0) first_confident = c;
-            ++n_confident;
-            if (confident_argmax < 0 || x > confident_best) {
-                confident_best = x;
-                confident_argmax = c;
-            }
-        }
+        label_wins &= (c < label) ? (boosted > x) : (c == label || boosted >= x);
     }
     int64_t guess = -1;
     if (n_confident == 1) guess = first_confident;
     if (n_confident >= 2) guess = paper_rule ? confident_argmax : argmax;
-
-    // cleanlab un-flags a row when its label, boosted by 1e-6, is the first argmax.
-    const V boosted = F::round(F::load(row[label]) + boost);
-    bool label_wins = true;
-    for (int64_t c = 0; c < label; ++c) label_wins &= boosted > F::load(row[c]);
-    for (int64_t c = label + 1; c < k; ++c) label_wins &= boosted >= F::load(row[c]);
-
     uint8_t flags = 0;
     if (label_wins) flags |= kLabelIsBoostedTop;
     if (argmax == label) flags |= kArgmaxIsLabel;
@@ -80,7 +74,9 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
                 out_flags[i] = 0;
                 continue;
             }
-            const RowVerdict verdict = judge_row(p + i * k, k, static_cast<int64_t>(y), cut, paper_rule, boost);
+            const T* row = p + i * k;
+            const RowVerdict verdict = paper_rule ? judge_row<true>(row, k, static_cast<int64_t>(y), cut, boost)
+                                                  : judge_row<false>(row, k, static_cast<int64_t>(y), cut, boost);
             out_guess[i] = verdict.guess;
             out_flags[i] = verdict.flags;
             if (verdict.guess >= 0) ++joint[static_cast<size_t>(y * k + verdict.guess)];

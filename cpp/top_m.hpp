@@ -7,11 +7,15 @@
 // TopM keeps a buffer of at most 2m candidates: when it fills, nth_element
 // cuts it back to the best m and remembers the worst kept one, which then
 // rejects most later offers with one comparison (amortised O(1) per offer).
+// An optional floor (a key estimated from a sample to be just below the m-th
+// best) rejects most offers up front; select_rows checks afterwards that at
+// least m rows reached the floor and rescans the cell without it otherwise,
+// so the floor only ever changes speed, never the answer.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
+#include <limits>
 #include <vector>
 
 #include "thread_pool.hpp"
@@ -35,10 +39,11 @@ inline bool ranks_before(const Candidate<Key>& a, const Candidate<Key>& b) {
 template <class Key>
 class TopM {
 public:
-    explicit TopM(int64_t m = 0) : m_(m) {}
+    explicit TopM(int64_t m = 0, Key floor = -std::numeric_limits<Key>::infinity()) : m_(m), floor_(floor) {}
 
     void offer(Key key, int64_t row) {
-        if (m_ <= 0) return;
+        if (m_ <= 0 || key < floor_) return;
+        ++reached_floor_;
         if (full_ && key < worst_.key) return;  // the common case, decided by one compare
         const Candidate<Key> candidate{key, row};
         if (full_ && !ranks_before(candidate, worst_)) return;
@@ -48,13 +53,24 @@ public:
 
     void merge_from(const TopM& other) {
         for (const auto& c : other.items_) offer(c.key, c.row);
+        reached_floor_ += other.reached_floor_ - static_cast<int64_t>(other.items_.size());
     }
+
+    // False when fewer than m rows reached the floor: the floor was too high.
+    bool complete() const { return reached_floor_ >= m_ || floor_ == -std::numeric_limits<Key>::infinity(); }
 
     // The selected rows (in no particular order).
     template <class F>
     void for_each_selected(F&& f) {
         shrink();
         for (const auto& c : items_) f(c.row);
+    }
+
+    // The key ranked `rank` (0-based) among the candidates held, or -inf.
+    Key key_at_rank(int64_t rank) {
+        if (rank >= static_cast<int64_t>(items_.size())) return -std::numeric_limits<Key>::infinity();
+        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), ranks_before<Key>);
+        return items_[static_cast<size_t>(rank)].key;
     }
 
 private:
@@ -71,35 +87,86 @@ private:
     }
 
     int64_t m_;
+    Key floor_;
+    int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not)
     bool full_ = false;
     Candidate<Key> worst_{};
     std::vector<Candidate<Key>> items_;
 };
 
+namespace detail {
+
+// One scan over rows [0, n) (or every stride-th row), each worker with private
+// TopM sets, merged into the first worker's.  Returns the merged sets.
+template <class Key, class VisitRow>
+std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
+                                  const std::vector<Key>& floors, VisitRow& visit_row) {
+    const size_t n_cells = cell_sizes.size();
+    const int64_t n_visits = (n + stride - 1) / stride;
+    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
+    std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
+    parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
+        auto& tops = per_worker[static_cast<size_t>(part)];
+        tops.reserve(n_cells);
+        for (size_t c = 0; c < n_cells; ++c) tops.emplace_back(cell_sizes[c], floors[c]);
+        auto offer = [&](size_t cell, Key key, int64_t row) { tops[cell].offer(key, row); };
+        for (int64_t visit = begin; visit < end; ++visit) visit_row(visit * stride, offer);
+    });
+    parallel_tasks(static_cast<int64_t>(n_cells), n_threads, [&](int64_t cell, int) {
+        auto& into = per_worker[0][static_cast<size_t>(cell)];
+        for (int part = 1; part < parts; ++part) {
+            into.merge_from(per_worker[static_cast<size_t>(part)][static_cast<size_t>(cell)]);
+        }
+    });
+    return std::move(per_worker[0]);
+}
+
+}  // namespace detail
+
 // Run a selection over rows [0, n): visit_row(row, offer) calls
-// offer(cell, key) for each cell the row competes in; every cell c keeps its
-// best cell_sizes[c] rows; out_mask[row] = 1 for every selected row.
-// Workers scan contiguous row ranges with private TopM sets that are merged
-// afterwards, so the result is independent of n_threads.
+// offer(cell, key, row) for each cell the row competes in; every cell c keeps
+// its best cell_sizes[c] rows; out_mask[row] = 1 for every selected row.
+// The result is independent of n_threads (see the order above).
 template <class Key, class VisitRow>
 void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_sizes, VisitRow visit_row,
                  uint8_t* out_mask) {
     const size_t n_cells = cell_sizes.size();
     if (n_cells == 0 || n == 0) return;
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
-    std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
-    parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
-        auto& tops = per_worker[static_cast<size_t>(part)];
-        tops.reserve(n_cells);
-        for (int64_t m : cell_sizes) tops.emplace_back(m);
-        auto offer = [&](size_t cell, Key key, int64_t row) { tops[cell].offer(key, row); };
-        for (int64_t row = begin; row < end; ++row) visit_row(row, offer);
-    });
-    parallel_tasks(static_cast<int64_t>(n_cells), n_threads, [&](int64_t cell, int) {
-        auto& into = per_worker[0][static_cast<size_t>(cell)];
-        for (int part = 1; part < parts; ++part) into.merge_from(per_worker[static_cast<size_t>(part)][static_cast<size_t>(cell)]);
-    });
-    for (auto& top : per_worker[0]) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
+    constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
+    std::vector<Key> floors(n_cells, kNoFloor);
+
+    // Estimate each cell's floor from every stride-th row: keep the sample's
+    // best m/stride + margin keys; the worst of them is the floor.
+    const int64_t stride = n / 32768;
+    if (stride >= 8) {
+        std::vector<int64_t> sample_sizes(n_cells);
+        for (size_t c = 0; c < n_cells; ++c) {
+            const double expected = static_cast<double>(cell_sizes[c]) / static_cast<double>(stride);
+            sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 16.0);
+        }
+        auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_row);
+        for (size_t c = 0; c < n_cells; ++c) {
+            if (sample_sizes[c] > 0) floors[c] = sample[c].key_at_rank(sample_sizes[c] - 1);
+        }
+    }
+
+    auto tops = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_row);
+    std::vector<int64_t> retry_sizes(n_cells, 0);
+    bool retry = false;
+    for (size_t c = 0; c < n_cells; ++c) {
+        if (!tops[c].complete()) {
+            retry_sizes[c] = cell_sizes[c];
+            retry = true;
+        }
+    }
+    if (retry) {  // a floor was set too high: rescan those cells with no floor
+        auto redo = detail::scan_cells<Key>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
+                                            visit_row);
+        for (size_t c = 0; c < n_cells; ++c) {
+            if (retry_sizes[c] > 0) tops[c] = std::move(redo[c]);
+        }
+    }
+    for (auto& top : tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
 }
 
 }  // namespace labelsieve

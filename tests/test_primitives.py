@@ -65,3 +65,22 @@ def test_read_only_and_memory_mapped_inputs(backend_name, tmp_path):
     frozen_labels = labels.copy()
     frozen_labels.setflags(write=False)
     assert run_all(backend, frozen_labels, mapped, 2) == expected
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("count", [1, 700, 5000, 40000])
+def test_selection_when_a_row_sample_is_misleading(backend_name, count):
+    """Every 9th row scores far better than the rest: a selection that looks at
+    a row sample first (the C++ core does, to skip most candidates) must
+    notice that the sample misled it and still return the exact answer."""
+    backend = backend_or_skip(backend_name)
+    n = 300_000
+    scores = np.random.default_rng(1).uniform(0.5, 1.0, n)
+    scores[::9] = np.random.default_rng(2).uniform(0.0, 0.1, scores[::9].size)
+    scores = np.round(scores, 3).astype(np.float32)  # ties too
+    expected = np.zeros(n, np.uint8)
+    reference_backend.select_lowest(scores, count, expected, 1)
+    for threads in (1, 2):
+        got = np.zeros(n, np.uint8)
+        backend.select_lowest(scores, count, got, threads)
+        assert np.array_equal(got, expected)
