@@ -6,6 +6,10 @@ work runs over fixed blocks of ``BLOCK`` rows and per-block partial results
 are combined in block order, so nothing depends on the thread count.
 Selections run per class (the row sets of different classes are disjoint,
 so parallel classes never write the same mask byte).
+
+Each parallel kernel is a thin ``prange`` over blocks (or classes) calling a
+serial per-block function: numba's parfor passes are slow on big loop
+bodies, and this keeps compilation time down.
 """
 
 import numpy as np
@@ -21,17 +25,40 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")
 _PJIT = dict(_JIT, parallel=True)
 
 
+def _n_blocks(n):
+    return (n + BLOCK - 1) // BLOCK
+
+
+_n_blocks = njit(**_JIT)(_n_blocks)
+
+
+# --- grouping rows by label ---------------------------------------------------
+
+
+@njit(**_JIT)
+def _count_block(labels, b, counts):
+    for i in range(b * BLOCK, min(labels.shape[0], (b + 1) * BLOCK)):
+        counts[labels[i]] += 1
+
+
+@njit(**_JIT)
+def _scatter_block(labels, b, position, order):
+    for i in range(b * BLOCK, min(labels.shape[0], (b + 1) * BLOCK)):
+        y = labels[i]
+        order[position[y]] = i
+        position[y] += 1
+
+
 @njit(**_PJIT)
 def group_rows(labels, num_classes):
     """Counting sort of the rows by label: ``order`` lists the rows of class
     0, then class 1, ..., each in ascending row order; class k's rows are
     order[starts[k]:starts[k+1]]."""
     n = labels.shape[0]
-    n_blocks = (n + BLOCK - 1) // BLOCK
+    n_blocks = _n_blocks(n)
     block_counts = np.zeros((n_blocks, num_classes), np.int64)
     for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            block_counts[b, labels[i]] += 1
+        _count_block(labels, b, block_counts[b])
     starts = np.zeros(num_classes + 1, np.int64)
     block_starts = np.empty((n_blocks, num_classes), np.int64)
     offset = 0
@@ -43,195 +70,235 @@ def group_rows(labels, num_classes):
     starts[num_classes] = offset
     order = np.empty(n, np.int64)
     for b in prange(n_blocks):
-        position = block_starts[b].copy()
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            y = labels[i]
-            order[position[y]] = i
-            position[y] += 1
+        _scatter_block(labels, b, block_starts[b], order)
     return order, starts
+
+
+# --- class_sums -------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _gather_block(labels, p, order, b, values):
+    for i in range(b * BLOCK, min(order.shape[0], (b + 1) * BLOCK)):
+        r = order[i]
+        values[i] = widen(p[r, labels[r]])
+
+
+@njit(**_JIT)
+def _class_sum(values, start, count, through_buffer):
+    if through_buffer:
+        return numpy_sum_through_buffer(values, start, count)
+    return numpy_sum(values, start, count)
 
 
 @njit(**_PJIT)
 def class_sums(labels, p, out_counts, out_sums, through_buffer):
+    """Self-probabilities gathered in A, class by class in ascending row
+    order, then NumPy's sum of each class's segment."""
     n, num_classes = p.shape
     order, starts = group_rows(labels, num_classes)
-    values = np.empty(n, out_sums.dtype)  # self-probabilities in A, grouped by class
-    for i in prange(n):
-        r = order[i]
-        values[i] = widen(p[r, labels[r]])
+    values = np.empty(n, out_sums.dtype)
+    for b in prange(_n_blocks(n)):
+        _gather_block(labels, p, order, b, values)
     for k in prange(num_classes):
-        start = starts[k]
-        count = starts[k + 1] - start
-        out_counts[k] = count
-        if through_buffer:
-            out_sums[k] = numpy_sum_through_buffer(values, start, count)
+        out_counts[k] = starts[k + 1] - starts[k]
+        out_sums[k] = _class_sum(values, starts[k], starts[k + 1] - starts[k], through_buffer)
+
+
+# --- joint_pass ---------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_flags):
+    n, num_classes = p.shape
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        y = labels[i]
+        n_confident = 0
+        only = -1
+        best_confident = -1
+        best_confident_value = widen(p[i, 0])
+        best = 0
+        best_value = widen(p[i, 0])
+        for k in range(num_classes):
+            value = widen(p[i, k])
+            if value >= cut[k]:
+                n_confident += 1
+                if only < 0:
+                    only = k
+                if best_confident < 0 or value > best_confident_value:
+                    best_confident = k
+                    best_confident_value = value
+            if value > best_value:  # first maximum
+                best = k
+                best_value = value
+        if n_confident == 0:
+            guess = -1
+        elif n_confident == 1:
+            guess = only
+        elif paper_rule:
+            guess = best_confident
         else:
-            out_sums[k] = numpy_sum(values, start, count)
+            guess = best
+        out_guess[i] = guess
+        if guess >= 0:
+            joint[y, guess] += 1
+        # bit 0: q = T(p[i, y] + T(1e-6)) is the first argmax of the boosted row
+        boosted = narrow_like(widen(p[i, y]) + boost, p)
+        top = True
+        for k in range(num_classes):
+            if k < y:
+                if not boosted > widen(p[i, k]):
+                    top = False
+                    break
+            elif k > y:
+                if not boosted >= widen(p[i, k]):
+                    top = False
+                    break
+        flags = 0
+        if top:
+            flags |= 1
+        if best == y:
+            flags |= 2
+        out_flags[i] = flags
 
 
 @njit(**_PJIT)
 def joint_pass(labels, p, cut, paper_rule, boost, out_guess, out_joint, out_flags):
     """``boost``: T(1e-6) as a work-type value."""
     n, num_classes = p.shape
-    n_blocks = (n + BLOCK - 1) // BLOCK
+    n_blocks = _n_blocks(n)
     partial = np.zeros((n_blocks, num_classes, num_classes), np.int64)
     for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            y = labels[i]
-            n_confident = 0
-            only = -1
-            best_confident = -1
-            best_confident_value = widen(p[i, 0])
-            best = 0
-            best_value = widen(p[i, 0])
-            for k in range(num_classes):
-                value = widen(p[i, k])
-                if value >= cut[k]:
-                    n_confident += 1
-                    if only < 0:
-                        only = k
-                    if best_confident < 0 or value > best_confident_value:
-                        best_confident = k
-                        best_confident_value = value
-                if value > best_value:
-                    best = k
-                    best_value = value
-            if n_confident == 0:
-                guess = -1
-            elif n_confident == 1:
-                guess = only
-            elif paper_rule:
-                guess = best_confident
-            else:
-                guess = best
-            out_guess[i] = guess
-            if guess >= 0:
-                partial[b, y, guess] += 1
-            boosted = narrow_like(widen(p[i, y]) + boost, p)
-            top = True
-            for k in range(num_classes):
-                value = widen(p[i, k])
-                if k < y:
-                    if not boosted > value:
-                        top = False
-                        break
-                elif k > y:
-                    if not boosted >= value:
-                        top = False
-                        break
-            flags = np.uint8(0)
-            if top:
-                flags |= np.uint8(1)
-            if best == y:
-                flags |= np.uint8(2)
-            out_flags[i] = flags
+        _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, partial[b], out_flags)
     out_joint[:, :] = 0
     for b in range(n_blocks):
-        for j in range(num_classes):
-            for k in range(num_classes):
-                out_joint[j, k] += partial[b, j, k]
+        out_joint += partial[b]
+
+
+# --- row_stats ----------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _row_plain_block(labels, p, b, out_self, out_other):
+    n, num_classes = p.shape
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        y = labels[i]
+        out_self[i] = p[i, y]
+        best = 0 if y != 0 else 1
+        best_value = widen(p[i, best])
+        for k in range(best + 1, num_classes):
+            if k != y:
+                value = widen(p[i, k])
+                if value > best_value:  # np.max keeps the first of equals
+                    best = k
+                    best_value = value
+        out_other[i] = p[i, best]
 
 
 @njit(**_PJIT)
 def row_stats_plain(labels, p, out_self, out_other):
     """Unshifted: P = T; copies the chosen values' bits."""
+    for b in prange(_n_blocks(p.shape[0])):
+        _row_plain_block(labels, p, b, out_self, out_other)
+
+
+@njit(**_JIT)
+def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
     n, num_classes = p.shape
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            y = labels[i]
-            out_self[i] = p[i, y]
-            best = 0 if y != 0 else 1
-            best_value = widen(p[i, best])
-            for k in range(best + 1, num_classes):
-                if k != y:
-                    value = widen(p[i, k])
-                    if value > best_value:  # np.max keeps the first of equals
-                        best = k
-                        best_value = value
-            out_other[i] = p[i, best]
+    shift_max = widen(tmax[0])
+    q = work_empty(t, num_classes)
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        y = labels[i]
+        for k in range(num_classes):
+            d = narrow_like(to_work(p[i, k], t) - widen(t[k]), t)
+            q[k] = narrow_like(d + shift_max, t)
+        total = narrow_like(zero_of(q) + pairwise(q, 0, num_classes), t)
+        store(out_self, i, narrow_like(q[y] / total, t))
+        best = 0 if y != 0 else 1
+        best_value = narrow_like(q[best] / total, t)
+        for k in range(best + 1, num_classes):
+            if k != y:
+                value = narrow_like(q[k] / total, t)
+                if value > best_value:
+                    best_value = value
+        store(out_other, i, best_value)
 
 
 @njit(**_PJIT)
 def row_stats_shifted(labels, p, t, tmax, out_self, out_other):
     """q_k = (P(p) - t_k) + tmax; v_k = q_k / (0 + pw(q)), all rounded to P
     (``t``'s type; float16 as uint16 bits)."""
+    for b in prange(_n_blocks(p.shape[0])):
+        _row_shifted_block(labels, p, t, tmax, b, out_self, out_other)
+
+
+# --- entropy_sums -------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _entropy_block(p, b, out):
     n, num_classes = p.shape
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    shift_max = widen(tmax[0])
-    for b in prange(n_blocks):
-        q = work_empty(t, num_classes)
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            y = labels[i]
-            for k in range(num_classes):
-                d = narrow_like(to_work(p[i, k], t) - widen(t[k]), t)
-                q[k] = narrow_like(d + shift_max, t)
-            total = narrow_like(zero_of(q) + pairwise(q, 0, num_classes), t)
-            store(out_self, i, narrow_like(q[y] / total, t))
-            best = 0 if y != 0 else 1
-            best_value = narrow_like(q[best] / total, t)
-            for k in range(best + 1, num_classes):
-                if k != y:
-                    value = narrow_like(q[k] / total, t)
-                    if value > best_value:
-                        best_value = value
-            store(out_other, i, best_value)
+    terms = work_empty(out, num_classes)
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        for k in range(num_classes):
+            x = to_work(p[i, k], out)
+            if x == 0:
+                terms[k] = zero_of(x)
+            else:
+                terms[k] = x * np.log(x)  # float32: logf, like scipy's xlogy
+        out[i] = numpy_sum(terms, 0, num_classes)
 
 
 @njit(**_PJIT)
 def entropy_sums(p, out):
-    """out[i] = 0 + pw(x log x over the row) in out's type (float32: logf)."""
-    n, num_classes = p.shape
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
-        terms = work_empty(out, num_classes)
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            for k in range(num_classes):
-                x = to_work(p[i, k], out)
-                if x == 0:
-                    terms[k] = zero_of(x)
-                else:
-                    terms[k] = x * np.log(x)
-            out[i] = numpy_sum(terms, 0, num_classes)
+    """out[i] = 0 + pw(x log x over the row) in out's type."""
+    for b in prange(_n_blocks(p.shape[0])):
+        _entropy_block(p, b, out)
+
+
+# --- selections ---------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _prune_noise_class(p, rows, k, prune_counts, out_mask):
+    size = rows.shape[0]
+    keys = work_empty(p, size)
+    scratch = work_empty(p, size)
+    for j in range(p.shape[1]):
+        m = prune_counts[j, k]
+        if j == k or m <= 0:
+            continue
+        for r in range(size):
+            i = rows[r]
+            keys[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
+        select_top_m(keys, rows, m, scratch, out_mask)
 
 
 @njit(**_PJIT)
 def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask):
-    n, num_classes = p.shape
+    num_classes = p.shape[1]
     order, starts = group_rows(labels, num_classes)
     for k in prange(num_classes):
-        start = starts[k]
-        size = starts[k + 1] - start
-        if class_ok[k] == 0 or size == 0:
-            continue
-        rows = order[start : start + size]
-        keys = work_empty(p, size)
-        scratch = work_empty(p, size)
-        for j in range(num_classes):
-            m = prune_counts[j, k]
-            if j == k or m <= 0:
-                continue
-            for r in range(size):
-                i = rows[r]
-                keys[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
-            select_top_m(keys, rows, m, scratch, out_mask)
+        if class_ok[k] != 0 and starts[k + 1] > starts[k]:
+            _prune_noise_class(p, order[starts[k] : starts[k + 1]], k, prune_counts, out_mask)
+
+
+@njit(**_JIT)
+def _prune_class(p, rows, k, m, out_mask):
+    size = rows.shape[0]
+    keys = work_empty(p, size)
+    for r in range(size):
+        keys[r] = -widen(p[rows[r], k])
+    select_top_m(keys, rows, m, work_empty(p, size), out_mask)
 
 
 @njit(**_PJIT)
 def prune_by_class(labels, p, num_per_class, out_mask):
-    n, num_classes = p.shape
+    num_classes = p.shape[1]
     order, starts = group_rows(labels, num_classes)
     for k in prange(num_classes):
-        start = starts[k]
-        size = starts[k + 1] - start
-        m = num_per_class[k]
-        if m <= 0 or size == 0:
-            continue
-        rows = order[start : start + size]
-        keys = work_empty(p, size)
-        for r in range(size):
-            keys[r] = -widen(p[rows[r], k])
-        select_top_m(keys, rows, m, work_empty(p, size), out_mask)
+        if num_per_class[k] > 0 and starts[k + 1] > starts[k]:
+            _prune_class(p, order[starts[k] : starts[k + 1]], k, num_per_class[k], out_mask)
 
 
 @njit(**_JIT)

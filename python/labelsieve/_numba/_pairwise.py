@@ -9,6 +9,7 @@ what a NumPy add-reduction returns (``0 + pairwise``), and
 array, which NumPy casts through 8192-element buffers.
 """
 
+import numpy as np
 from numba import njit
 
 from labelsieve._numba._scalars import neg_zero_of, zero_of
@@ -52,57 +53,53 @@ def _leaf(x, start, n):
 
 @njit(cache=True, nogil=True)
 def pairwise(x, start, n):
-    """NumPy's pairwise sum of x[start:start+n] (iterative, explicit stack)."""
+    """NumPy's pairwise sum of x[start:start+n], n >= 0.
+
+    Iterative post-order walk of NumPy's split tree (numba's caching and
+    parallel lowering do not cope with a recursive version).  A frame is
+    (start, size, stage, left sum); depth < 64 for any int64 size."""
     if n <= 128:
         return _leaf(x, start, n)
-    # Post-order walk of the split tree.  Depth <= 64 for any int64 n.
-    frame_start = [start] * 0
-    frame_n = [n] * 0
-    frame_left = [x[start]] * 0
-    frame_stage = [0] * 0
-    frame_start.append(start)
-    frame_n.append(n)
-    frame_left.append(x[start])
-    frame_stage.append(0)
-    value = x[start]
+    frame_start = np.empty(64, np.int64)
+    frame_size = np.empty(64, np.int64)
+    frame_stage = np.empty(64, np.int64)
+    frame_left = np.empty(64, x.dtype)
+    top = 0
+    frame_start[0] = start
+    frame_size[0] = n
+    frame_stage[0] = 0
+    value = neg_zero_of(x)
     have_value = False
     while True:
-        top = len(frame_n) - 1
-        if have_value:
-            if frame_stage[top] == 0:  # value is the left half's sum: go right
+        if have_value:  # deliver ``value`` to the frame on top
+            if frame_stage[top] == 0:  # it is the left half's sum: do the right half
                 frame_left[top] = value
                 frame_stage[top] = 1
-                half = frame_n[top] // 2
+                half = frame_size[top] // 2
                 half -= half % 8
                 have_value = False
-                frame_start.append(frame_start[top] + half)
-                frame_n.append(frame_n[top] - half)
-                frame_left.append(value)
-                frame_stage.append(0)
-            else:  # both halves done
+                frame_start[top + 1] = frame_start[top] + half
+                frame_size[top + 1] = frame_size[top] - half
+                frame_stage[top + 1] = 0
+                top += 1
+            else:  # both halves are done
                 value = frame_left[top] + value
-                frame_start.pop()
-                frame_n.pop()
-                frame_left.pop()
-                frame_stage.pop()
                 if top == 0:
                     return value
+                top -= 1
             continue
-        size = frame_n[top]
+        size = frame_size[top]
         if size <= 128:
             value = _leaf(x, frame_start[top], size)
             have_value = True
-            frame_start.pop()
-            frame_n.pop()
-            frame_left.pop()
-            frame_stage.pop()
+            top -= 1  # the parent exists: the root has size > 128
         else:
             half = size // 2
             half -= half % 8
-            frame_start.append(frame_start[top])
-            frame_n.append(half)
-            frame_left.append(value)
-            frame_stage.append(0)
+            frame_start[top + 1] = frame_start[top]
+            frame_size[top + 1] = half
+            frame_stage[top + 1] = 0
+            top += 1
 
 
 @njit(cache=True, nogil=True)

@@ -14,17 +14,46 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
+def _sift_down(a, lo, root, size):
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and a[lo + child] < a[lo + child + 1]:
+            child += 1
+        if not a[lo + root] < a[lo + child]:
+            return
+        t = a[lo + root]
+        a[lo + root] = a[lo + child]
+        a[lo + child] = t
+        root = child
+
+
+@njit(cache=True, nogil=True)
+def _heapsort(a, lo, hi):
+    """Sort a[lo:hi+1] ascending in place (no NaN)."""
+    size = hi - lo + 1
+    for root in range(size // 2 - 1, -1, -1):
+        _sift_down(a, lo, root, size)
+    for end in range(size - 1, 0, -1):
+        t = a[lo]
+        a[lo] = a[lo + end]
+        a[lo + end] = t
+        _sift_down(a, lo, 0, end)
+
+
+@njit(cache=True, nogil=True)
 def _kth_smallest(a, n, kth):
     """Value of rank ``kth`` (0-based, ascending) of a[0:n]; reorders a.
     No NaN allowed.  Wirth/Hoare quickselect with a median-of-three pivot and
-    a sort fallback if it degenerates."""
+    a heapsort fallback if it degenerates."""
     lo = 0
     hi = n - 1
     rounds = 0
     while lo < hi:
         rounds += 1
         if rounds > 64:
-            a[lo : hi + 1].sort()
+            _heapsort(a, lo, hi)
             return a[kth]
         mid = lo + (hi - lo) // 2
         x, y, z = a[lo], a[mid], a[hi]
