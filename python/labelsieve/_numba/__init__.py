@@ -30,9 +30,13 @@ _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
 
 
 def _carrier(a: np.ndarray) -> np.ndarray:
-    """A plain C-contiguous ndarray numba can take; float16 as uint16 bits."""
-    a = np.ascontiguousarray(a)  # drops ndarray subclasses such as np.memmap
-    return a.view(np.uint16) if a.dtype == np.float16 else a
+    """An input as numba gets it: a plain C-contiguous ndarray (no subclass
+    such as np.memmap), float16 as its uint16 bits, and always a read-only
+    view, so writable and read-only inputs share one compiled kernel."""
+    a = np.ascontiguousarray(a)  # no copy for C-contiguous input
+    view = a.view(np.uint16) if a.dtype == np.float16 else a.view()
+    view.flags.writeable = False
+    return view
 
 
 def _out(a: np.ndarray) -> np.ndarray:
