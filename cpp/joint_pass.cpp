@@ -1,11 +1,13 @@
 // Joint pass: one read of each row gives its likely true class (the guess),
 // the confident-joint counts and the two per-row flags the filters need.
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "primitives.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -64,9 +66,19 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
     std::vector<std::vector<int64_t>> joints(static_cast<size_t>(parts));
     LabelGuard guard(k);
+    const bool simd = use_avx512();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         auto& joint = joints[static_cast<size_t>(part)];
         joint.assign(static_cast<size_t>(k * k), 0);
+        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
+            if (simd) {
+                if (!joint_rows_avx512<T, L>(labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags,
+                                             joint.data())) {
+                    guard.mark_bad();
+                }
+                return;
+            }
+        }
         for (int64_t i = begin; i < end; ++i) {
             const L y = labels[i];
             if (!guard.ok(y)) {

@@ -17,6 +17,8 @@ public:
         bad_.store(true, std::memory_order_relaxed);
         return false;
     }
+    // For kernels that check labels themselves (the SIMD loops).
+    void mark_bad() { bad_.store(true, std::memory_order_relaxed); }
     void throw_if_bad() const {
         if (bad_.load()) {
             throw std::invalid_argument("labels must be integers in [0, " + std::to_string(k_) +

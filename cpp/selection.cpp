@@ -1,10 +1,12 @@
 // The three selection primitives, all expressed as "best m rows per cell" for
 // the one order defined in top_m.hpp (key descending, then row ascending).
+#include <type_traits>
 #include <vector>
 
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "primitives.hpp"
+#include "simd.hpp"
 #include "top_m.hpp"
 
 namespace labelsieve {
@@ -14,30 +16,31 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
                          const uint8_t* class_ok, uint8_t* out_mask, int n_threads) {
     using F = FloatType<T>;
     using V = ValueOf<T>;
-    // One cell per (given class, true class) pair that has something to flag.
-    struct Cell {
-        int64_t true_class;
-        size_t slot;
-    };
-    std::vector<std::vector<Cell>> cells_of_class(static_cast<size_t>(k));
-    std::vector<int64_t> cell_sizes;
+    // Dense cells: cell given * k + true_class, sized by prune_counts[true_class, given].
+    std::vector<int64_t> cell_sizes(static_cast<size_t>(k * k), 0);
     for (int64_t given = 0; given < k; ++given) {
         if (!class_ok[given]) continue;
         for (int64_t true_class = 0; true_class < k; ++true_class) {
-            const int64_t m = prune_counts[true_class * k + given];
-            if (true_class == given || m <= 0) continue;
-            cells_of_class[static_cast<size_t>(given)].push_back(Cell{true_class, cell_sizes.size()});
-            cell_sizes.push_back(m);
+            if (true_class != given) cell_sizes[given * k + true_class] = prune_counts[true_class * k + given];
         }
     }
     LabelGuard guard(k);
-    auto visit = [&](int64_t i, auto& offer) {
+    const bool simd = use_avx512() && !std::is_same_v<T, double>;
+    auto visit = [&](int64_t i, CellSink<V>& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
         const T* row = p + i * k;
+        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
+            if (simd) {
+                noise_rate_row_avx512<T>(row, k, static_cast<int64_t>(y), i, sink);
+                return;
+            }
+        }
         const V own = F::load(row[y]);
-        for (const Cell& cell : cells_of_class[static_cast<size_t>(y)]) {
-            offer(cell.slot, F::round(F::load(row[cell.true_class]) - own), i);
+        const V* floors = sink.floors() + y * k;  // +inf for j == y and for empty cells
+        for (int64_t j = 0; j < k; ++j) {
+            const V key = F::round(F::load(row[j]) - own);
+            if (key >= floors[j]) sink.offer(static_cast<size_t>(y * k + j), key, i);
         }
     };
     select_rows<V>(n, n_threads, cell_sizes, visit, out_mask);
@@ -51,10 +54,10 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
     using V = ValueOf<T>;
     std::vector<int64_t> cell_sizes(num_per_class, num_per_class + k);
     LabelGuard guard(k);
-    auto visit = [&](int64_t i, auto& offer) {
+    auto visit = [&](int64_t i, CellSink<V>& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
-        if (cell_sizes[static_cast<size_t>(y)] > 0) offer(static_cast<size_t>(y), -F::load(p[i * k + y]), i);
+        sink.offer(static_cast<size_t>(y), -F::load(p[i * k + y]), i);
     };
     select_rows<V>(n, n_threads, cell_sizes, visit, out_mask);
     guard.throw_if_bad();
@@ -63,7 +66,7 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
 template <class T>
 void select_lowest(const T* scores, int64_t n, int64_t count, uint8_t* out_mask, int n_threads) {
     using V = ValueOf<T>;
-    auto visit = [&](int64_t i, auto& offer) { offer(size_t{0}, -FloatType<T>::load(scores[i]), i); };
+    auto visit = [&](int64_t i, CellSink<V>& sink) { sink.offer(0, -FloatType<T>::load(scores[i]), i); };
     select_rows<V>(n, n_threads, std::vector<int64_t>{count}, visit, out_mask);
 }
 

@@ -41,6 +41,12 @@ class TopM {
 public:
     explicit TopM(int64_t m = 0, Key floor = -std::numeric_limits<Key>::infinity()) : m_(m), floor_(floor) {}
 
+    // Room for the whole buffer up front: no copies while it grows (untouched
+    // capacity is only address space, not memory).
+    void reserve_buffer() {
+        if (m_ > 0) items_.reserve(static_cast<size_t>(2 * m_ + 16));
+    }
+
     void offer(Key key, int64_t row) {
         if (m_ <= 0 || key < floor_) return;
         ++reached_floor_;
@@ -69,7 +75,7 @@ public:
     // The key ranked `rank` (0-based) among the candidates held, or -inf.
     Key key_at_rank(int64_t rank) {
         if (rank >= static_cast<int64_t>(items_.size())) return -std::numeric_limits<Key>::infinity();
-        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), ranks_before<Key>);
+        partition_at(rank);
         return items_[static_cast<size_t>(rank)].key;
     }
 
@@ -80,10 +86,16 @@ private:
             return;
         }
         if (static_cast<int64_t>(items_.size()) <= m_) return;
-        std::nth_element(items_.begin(), items_.begin() + (m_ - 1), items_.end(), ranks_before<Key>);
+        partition_at(m_ - 1);
         items_.resize(static_cast<size_t>(m_));
         worst_ = items_[static_cast<size_t>(m_ - 1)];
         full_ = true;
+    }
+
+    // Reorder so that items_[0..rank] are the best rank + 1 candidates and
+    // items_[rank] is exactly the one ranked `rank`.
+    void partition_at(int64_t rank) {
+        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), ranks_before<Key>);
     }
 
     int64_t m_;
@@ -94,39 +106,78 @@ private:
     std::vector<Candidate<Key>> items_;
 };
 
+// What a row visitor talks to during one scan.  Cells are dense ids
+// [0, n_cells); a cell with nothing to select has floor +inf.  Visitors may
+// test `key >= floors()[cell]` themselves first (a cheap, vectorisable
+// prefilter for non-NaN keys); offer() checks again.
+template <class Key>
+class CellSink {
+public:
+    CellSink(const Key* floors, const int32_t* slot_of, TopM<Key>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
+    const Key* floors() const { return floors_; }
+    void offer(size_t cell, Key key, int64_t row) {
+        if (key < floors_[cell]) return;
+        const int32_t slot = slot_of_[cell];
+        if (slot >= 0) tops_[slot].offer(key, row);
+    }
+
+private:
+    const Key* floors_;
+    const int32_t* slot_of_;
+    TopM<Key>* tops_;
+};
+
 namespace detail {
 
-// One scan over rows [0, n) (or every stride-th row), each worker with private
-// TopM sets, merged into the first worker's.  Returns the merged sets.
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// One scan over rows [0, n) (or every stride-th row): each worker has private
+// TopM sets for the active cells (size > 0), merged afterwards into one set
+// per cell, indexed by dense cell id (inactive cells stay empty).
 template <class Key, class VisitRow>
 std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
                                   const std::vector<Key>& floors, VisitRow& visit_row) {
     const size_t n_cells = cell_sizes.size();
+    std::vector<int32_t> slot_of(n_cells, -1);
+    std::vector<size_t> active;
+    std::vector<Key> dense_floors(n_cells, static_cast<Key>(kInf));
+    for (size_t c = 0; c < n_cells; ++c) {
+        if (cell_sizes[c] <= 0) continue;
+        slot_of[c] = static_cast<int32_t>(active.size());
+        active.push_back(c);
+        dense_floors[c] = floors[c];
+    }
+    std::vector<TopM<Key>> merged(n_cells);
+    if (active.empty()) return merged;
     const int64_t n_visits = (n + stride - 1) / stride;
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
     std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
         auto& tops = per_worker[static_cast<size_t>(part)];
-        tops.reserve(n_cells);
-        for (size_t c = 0; c < n_cells; ++c) tops.emplace_back(cell_sizes[c], floors[c]);
-        auto offer = [&](size_t cell, Key key, int64_t row) { tops[cell].offer(key, row); };
-        for (int64_t visit = begin; visit < end; ++visit) visit_row(visit * stride, offer);
+        tops.reserve(active.size());
+        for (size_t c : active) {
+            tops.emplace_back(cell_sizes[c], floors[c]);
+            tops.back().reserve_buffer();
+        }
+        CellSink<Key> sink(dense_floors.data(), slot_of.data(), tops.data());
+        for (int64_t visit = begin; visit < end; ++visit) visit_row(visit * stride, sink);
     });
-    parallel_tasks(static_cast<int64_t>(n_cells), n_threads, [&](int64_t cell, int) {
-        auto& into = per_worker[0][static_cast<size_t>(cell)];
+    parallel_tasks(static_cast<int64_t>(active.size()), n_threads, [&](int64_t slot, int) {
+        auto& into = per_worker[0][static_cast<size_t>(slot)];
         for (int part = 1; part < parts; ++part) {
-            into.merge_from(per_worker[static_cast<size_t>(part)][static_cast<size_t>(cell)]);
+            into.merge_from(per_worker[static_cast<size_t>(part)][static_cast<size_t>(slot)]);
         }
     });
-    return std::move(per_worker[0]);
+    for (size_t slot = 0; slot < active.size(); ++slot) merged[active[slot]] = std::move(per_worker[0][slot]);
+    return merged;
 }
 
 }  // namespace detail
 
-// Run a selection over rows [0, n): visit_row(row, offer) calls
-// offer(cell, key, row) for each cell the row competes in; every cell c keeps
-// its best cell_sizes[c] rows; out_mask[row] = 1 for every selected row.
-// The result is independent of n_threads (see the order above).
+// Run a selection over rows [0, n): visit_row(row, sink) calls
+// sink.offer(cell, key, row) for each cell the row competes in; every cell c
+// keeps its best cell_sizes[c] rows (none if <= 0); out_mask[row] = 1 for
+// every selected row.  The result is independent of n_threads.
 template <class Key, class VisitRow>
 void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_sizes, VisitRow visit_row,
                  uint8_t* out_mask) {
@@ -137,8 +188,9 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_size
 
     // Estimate each cell's floor from every stride-th row: keep the sample's
     // best m/stride + margin keys; the worst of them is the floor.
-    const int64_t stride = n / 32768;
-    if (stride >= 8) {
+    // (At most 1/16 of the rows, at most 2^18 of them.)
+    const int64_t stride = std::max<int64_t>(16, n / 262144);
+    if (n >= 16 * 1024) {
         std::vector<int64_t> sample_sizes(n_cells);
         for (size_t c = 0; c < n_cells; ++c) {
             const double expected = static_cast<double>(cell_sizes[c]) / static_cast<double>(stride);
@@ -154,7 +206,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_size
     std::vector<int64_t> retry_sizes(n_cells, 0);
     bool retry = false;
     for (size_t c = 0; c < n_cells; ++c) {
-        if (!tops[c].complete()) {
+        if (cell_sizes[c] > 0 && !tops[c].complete()) {
             retry_sizes[c] = cell_sizes[c];
             retry = true;
         }

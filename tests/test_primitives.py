@@ -10,14 +10,22 @@ from labelsieve import _backend
 from primitive_cases import make_case, run_all
 
 
+@pytest.fixture(autouse=True)
+def _portable_cpp(request, monkeypatch):
+    """'cpp-portable' is the C++ backend with its AVX-512 loops switched off."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("backend_name") == "cpp-portable":
+        monkeypatch.setenv("LABELSIEVE_SIMD", "off")
+
+
 def backend_or_skip(name):
     try:
-        return _backend.get_backend(name)
+        return _backend.get_backend("cpp" if name == "cpp-portable" else name)
     except ImportError as exc:
         pytest.skip(f"backend {name} unavailable: {exc}")
 
 
-BACKENDS = ["cpp", "numba"]
+BACKENDS = ["cpp", "cpp-portable", "numba"]
 SHAPES = [(1, 2), (7, 3), (50, 2), (300, 5), (3000, 10), (20000, 17), (2000, 130), (500, 1)]
 KINDS = ["dirichlet", "rounded", "unnormalised", "missing", "onehot"]
 
@@ -70,13 +78,14 @@ def test_read_only_and_memory_mapped_inputs(backend_name, tmp_path):
 @pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("count", [1, 700, 5000, 40000])
 def test_selection_when_a_row_sample_is_misleading(backend_name, count):
-    """Every 9th row scores far better than the rest: a selection that looks at
+    """Every 16th row scores far better than the rest: a selection that looks at
     a row sample first (the C++ core does, to skip most candidates) must
     notice that the sample misled it and still return the exact answer."""
     backend = backend_or_skip(backend_name)
     n = 300_000
     scores = np.random.default_rng(1).uniform(0.5, 1.0, n)
-    scores[::9] = np.random.default_rng(2).uniform(0.0, 0.1, scores[::9].size)
+    # The C++ selection samples every 16th row first: make exactly those rows the best.
+    scores[::16] = np.random.default_rng(2).uniform(0.0, 0.1, scores[::16].size)
     scores = np.round(scores, 3).astype(np.float32)  # ties too
     expected = np.zeros(n, np.uint8)
     reference_backend.select_lowest(scores, count, expected, 1)
@@ -84,3 +93,33 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
         got = np.zeros(n, np.uint8)
         backend.select_lowest(scores, count, got, threads)
         assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("bad_label", [-1, 4, 2**40])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(backend_name, bad_label, dtype):
+    """Primitives that index by label check the labels they read (the public
+    API validates first; this guards direct callers and the binding)."""
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(4)
+    p = rng.dirichlet(np.ones(4), 5000).astype(dtype)
+    labels = rng.integers(0, 4, 5000).astype(np.int64)
+    labels[4321] = bad_label
+    cut = np.full(4, 0.3, np.float64 if dtype == np.float64 else np.float32)
+    calls = {
+        "class_sums": lambda: backend.class_sums(
+            labels, p, np.zeros(4, np.int64), np.zeros(4, cut.dtype), 2),
+        "joint_pass": lambda: backend.joint_pass(
+            labels, p, cut, False, np.empty(5000, np.int32), np.zeros((4, 4), np.int64),
+            np.empty(5000, np.uint8), 2),
+        "row_stats": lambda: backend.row_stats(
+            labels, p, None, np.empty(5000, dtype), np.empty(5000, dtype), 2),
+        "prune_by_noise_rate": lambda: backend.prune_by_noise_rate(
+            labels, p, np.ones((4, 4), np.int64), np.ones(4, np.uint8), np.zeros(5000, np.uint8), 2),
+        "prune_by_class": lambda: backend.prune_by_class(
+            labels, p, np.ones(4, np.int64), np.zeros(5000, np.uint8), 2),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=r"labels must be integers in \[0, 4\)"):
+            call()

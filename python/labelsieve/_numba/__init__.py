@@ -45,6 +45,15 @@ def _out(a: np.ndarray) -> np.ndarray:
     return a.view(np.uint16) if a.dtype == np.float16 else a
 
 
+def _require_labels_in_range(labels_ok: bool, pred_probs) -> None:
+    """The kernels skip rows whose label is outside [0, K) and report it;
+    same message as the C++ core."""
+    if not labels_ok:
+        k = np.shape(pred_probs)[1]
+        raise ValueError(
+            f"labels must be integers in [0, {k}) (the number of columns of pred_probs)"
+        )
+
 
 @contextmanager
 def _threads(n_threads):
@@ -60,9 +69,10 @@ def _threads(n_threads):
 def class_sums(labels, pred_probs, out_counts, out_sums, n_threads):
     through_buffer = np.asarray(pred_probs).dtype == np.float16
     with _threads(n_threads):
-        _kernels.class_sums(
+        ok = _kernels.class_sums(
             _carrier(labels), _carrier(pred_probs), _out(out_counts), _out(out_sums), through_buffer
         )
+    _require_labels_in_range(ok, pred_probs)
 
 
 def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):
@@ -72,10 +82,11 @@ def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_fl
     else:
         boost = p.dtype.type(1e-6)
     with _threads(n_threads):
-        _kernels.joint_pass(
+        ok = _kernels.joint_pass(
             _carrier(labels), p, _carrier(cut), bool(paper_rule), boost,
             _out(out_guess), _out(out_joint), _out(out_flags),
         )
+    _require_labels_in_range(ok, pred_probs)
 
 
 def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads):
@@ -83,10 +94,11 @@ def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads):
     out_self, out_other = _out(out_self), _out(out_other)
     with _threads(n_threads):
         if shift is None:
-            _kernels.row_stats_plain(labels, p, out_self, out_other)
+            ok = _kernels.row_stats_plain(labels, p, out_self, out_other)
         else:
             t, tmax = shift
-            _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), out_self, out_other)
+            ok = _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), out_self, out_other)
+    _require_labels_in_range(ok, pred_probs)
 
 
 def entropy_sums(pred_probs, out, n_threads):
@@ -96,17 +108,19 @@ def entropy_sums(pred_probs, out, n_threads):
 
 def prune_by_noise_rate(labels, pred_probs, prune_counts, class_ok, out_mask, n_threads):
     with _threads(n_threads):
-        _kernels.prune_by_noise_rate(
+        ok = _kernels.prune_by_noise_rate(
             _carrier(labels), _carrier(pred_probs), _carrier(prune_counts), _carrier(class_ok),
             _out(out_mask),
         )
+    _require_labels_in_range(ok, pred_probs)
 
 
 def prune_by_class(labels, pred_probs, num_per_class, out_mask, n_threads):
     with _threads(n_threads):
-        _kernels.prune_by_class(
+        ok = _kernels.prune_by_class(
             _carrier(labels), _carrier(pred_probs), _carrier(num_per_class), _out(out_mask)
         )
+    _require_labels_in_range(ok, pred_probs)
 
 
 def select_lowest(scores, count, out_mask, n_threads):

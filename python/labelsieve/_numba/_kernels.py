@@ -7,6 +7,10 @@ are combined in block order, so nothing depends on the thread count.
 Selections run per class (the row sets of different classes are disjoint,
 so parallel classes never write the same mask byte).
 
+Kernels that index by label check every label on the way (numba does no
+bounds checking) and return False, having skipped the offending rows, when
+one is outside [0, K); the caller then raises.
+
 Each parallel kernel is a thin ``prange`` over blocks (or classes) calling a
 serial per-block function: numba's parfor passes are slow on big loop
 bodies, and this keeps compilation time down.
@@ -37,8 +41,15 @@ _n_blocks = njit(**_JIT)(_n_blocks)
 
 @njit(**_JIT)
 def _count_block(labels, b, counts):
+    """Counts the block's labels; False if one is outside [0, len(counts))."""
+    ok = True
     for i in range(b * BLOCK, min(labels.shape[0], (b + 1) * BLOCK)):
-        counts[labels[i]] += 1
+        y = labels[i]
+        if y < 0 or y >= counts.shape[0]:
+            ok = False
+        else:
+            counts[y] += 1
+    return ok
 
 
 @njit(**_JIT)
@@ -53,12 +64,14 @@ def _scatter_block(labels, b, position, order):
 def group_rows(labels, num_classes):
     """Counting sort of the rows by label: ``order`` lists the rows of class
     0, then class 1, ..., each in ascending row order; class k's rows are
-    order[starts[k]:starts[k+1]]."""
+    order[starts[k]:starts[k+1]].  ``labels_ok`` is False (and ``order``
+    unset) if a label is outside [0, num_classes)."""
     n = labels.shape[0]
     n_blocks = _n_blocks(n)
     block_counts = np.zeros((n_blocks, num_classes), np.int64)
+    block_ok = np.ones(n_blocks, np.bool_)
     for b in prange(n_blocks):
-        _count_block(labels, b, block_counts[b])
+        block_ok[b] = _count_block(labels, b, block_counts[b])
     starts = np.zeros(num_classes + 1, np.int64)
     block_starts = np.empty((n_blocks, num_classes), np.int64)
     offset = 0
@@ -69,9 +82,11 @@ def group_rows(labels, num_classes):
             offset += block_counts[b, k]
     starts[num_classes] = offset
     order = np.empty(n, np.int64)
+    if not block_ok.all():
+        return order, starts, False
     for b in prange(n_blocks):
         _scatter_block(labels, b, block_starts[b], order)
-    return order, starts
+    return order, starts, True
 
 
 # --- class_sums -------------------------------------------------------------
@@ -96,13 +111,16 @@ def class_sums(labels, p, out_counts, out_sums, through_buffer):
     """Self-probabilities gathered in A, class by class in ascending row
     order, then NumPy's sum of each class's segment."""
     n, num_classes = p.shape
-    order, starts = group_rows(labels, num_classes)
+    order, starts, labels_ok = group_rows(labels, num_classes)
+    if not labels_ok:
+        return False
     values = np.empty(n, out_sums.dtype)
     for b in prange(_n_blocks(n)):
         _gather_block(labels, p, order, b, values)
     for k in prange(num_classes):
         out_counts[k] = starts[k + 1] - starts[k]
         out_sums[k] = _class_sum(values, starts[k], starts[k + 1] - starts[k], through_buffer)
+    return True
 
 
 # --- joint_pass ---------------------------------------------------------------
@@ -111,8 +129,12 @@ def class_sums(labels, p, out_counts, out_sums, through_buffer):
 @njit(**_JIT)
 def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_flags):
     n, num_classes = p.shape
+    ok = True
     for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
         y = labels[i]
+        if y < 0 or y >= num_classes:
+            ok = False
+            continue
         n_confident = 0
         only = -1
         best_confident = -1
@@ -160,6 +182,7 @@ def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_fla
         if best == y:
             flags |= 2
         out_flags[i] = flags
+    return ok
 
 
 @njit(**_PJIT)
@@ -168,11 +191,13 @@ def joint_pass(labels, p, cut, paper_rule, boost, out_guess, out_joint, out_flag
     n, num_classes = p.shape
     n_blocks = _n_blocks(n)
     partial = np.zeros((n_blocks, num_classes, num_classes), np.int64)
+    block_ok = np.ones(n_blocks, np.bool_)
     for b in prange(n_blocks):
-        _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, partial[b], out_flags)
+        block_ok[b] = _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, partial[b], out_flags)
     out_joint[:, :] = 0
     for b in range(n_blocks):
         out_joint += partial[b]
+    return block_ok.all()
 
 
 # --- row_stats ----------------------------------------------------------------
@@ -181,8 +206,12 @@ def joint_pass(labels, p, cut, paper_rule, boost, out_guess, out_joint, out_flag
 @njit(**_JIT)
 def _row_plain_block(labels, p, b, out_self, out_other):
     n, num_classes = p.shape
+    ok = True
     for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
         y = labels[i]
+        if y < 0 or y >= num_classes:
+            ok = False
+            continue
         out_self[i] = p[i, y]
         best = 0 if y != 0 else 1
         best_value = widen(p[i, best])
@@ -193,13 +222,17 @@ def _row_plain_block(labels, p, b, out_self, out_other):
                     best = k
                     best_value = value
         out_other[i] = p[i, best]
+    return ok
 
 
 @njit(**_PJIT)
 def row_stats_plain(labels, p, out_self, out_other):
-    """Unshifted: P = T; copies the chosen values' bits."""
-    for b in prange(_n_blocks(p.shape[0])):
-        _row_plain_block(labels, p, b, out_self, out_other)
+    """Unshifted: P = T; copies the chosen values' bits.  K >= 2."""
+    n_blocks = _n_blocks(p.shape[0])
+    block_ok = np.ones(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        block_ok[b] = _row_plain_block(labels, p, b, out_self, out_other)
+    return block_ok.all()
 
 
 @njit(**_JIT)
@@ -207,8 +240,12 @@ def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
     n, num_classes = p.shape
     shift_max = widen(tmax[0])
     q = work_empty(t, num_classes)
+    ok = True
     for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
         y = labels[i]
+        if y < 0 or y >= num_classes:
+            ok = False
+            continue
         for k in range(num_classes):
             d = narrow_like(to_work(p[i, k], t) - widen(t[k]), t)
             q[k] = narrow_like(d + shift_max, t)
@@ -222,14 +259,18 @@ def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
                 if value > best_value:
                     best_value = value
         store(out_other, i, best_value)
+    return ok
 
 
 @njit(**_PJIT)
 def row_stats_shifted(labels, p, t, tmax, out_self, out_other):
     """q_k = (P(p) - t_k) + tmax; v_k = q_k / (0 + pw(q)), all rounded to P
-    (``t``'s type; float16 as uint16 bits)."""
-    for b in prange(_n_blocks(p.shape[0])):
-        _row_shifted_block(labels, p, t, tmax, b, out_self, out_other)
+    (``t``'s type; float16 as uint16 bits).  K >= 2."""
+    n_blocks = _n_blocks(p.shape[0])
+    block_ok = np.ones(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        block_ok[b] = _row_shifted_block(labels, p, t, tmax, b, out_self, out_other)
+    return block_ok.all()
 
 
 # --- entropy_sums -------------------------------------------------------------
@@ -277,10 +318,13 @@ def _prune_noise_class(p, rows, k, prune_counts, out_mask):
 @njit(**_PJIT)
 def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask):
     num_classes = p.shape[1]
-    order, starts = group_rows(labels, num_classes)
+    order, starts, labels_ok = group_rows(labels, num_classes)
+    if not labels_ok:
+        return False
     for k in prange(num_classes):
         if class_ok[k] != 0 and starts[k + 1] > starts[k]:
             _prune_noise_class(p, order[starts[k] : starts[k + 1]], k, prune_counts, out_mask)
+    return True
 
 
 @njit(**_JIT)
@@ -295,10 +339,13 @@ def _prune_class(p, rows, k, m, out_mask):
 @njit(**_PJIT)
 def prune_by_class(labels, p, num_per_class, out_mask):
     num_classes = p.shape[1]
-    order, starts = group_rows(labels, num_classes)
+    order, starts, labels_ok = group_rows(labels, num_classes)
+    if not labels_ok:
+        return False
     for k in prange(num_classes):
         if num_per_class[k] > 0 and starts[k + 1] > starts[k]:
             _prune_class(p, order[starts[k] : starts[k + 1]], k, num_per_class[k], out_mask)
+    return True
 
 
 @njit(**_JIT)

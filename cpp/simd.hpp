@@ -1,0 +1,42 @@
+// Runtime-dispatched AVX-512 versions of the two hottest per-row loops (the
+// joint pass and the pruning scan).  They compute exactly what the portable
+// loops compute (IEEE compares and subtractions are lane-wise identical; the
+// float16 rounding uses the hardware's round-to-nearest-even conversion), and
+// the tests run both paths: LABELSIEVE_SIMD=off forces the portable code.
+#pragma once
+#include <cstdint>
+
+#include "float_types.hpp"
+
+// The AVX-512 loops are compiled only where GCC/Clang target attributes exist
+// on x86-64; elsewhere (aarch64, MSVC) kAvx512Built is false, callers discard
+// the SIMD branch at compile time and the portable loops run (as they do
+// when built with -DLABELSIEVE_NO_AVX512).
+#if !defined(LABELSIEVE_NO_AVX512) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LABELSIEVE_AVX512_BUILT 1
+#define LABELSIEVE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c,popcnt,bmi,bmi2")))
+#else
+#define LABELSIEVE_AVX512_BUILT 0
+#define LABELSIEVE_AVX512
+#endif
+
+namespace labelsieve {
+
+inline constexpr bool kAvx512Built = LABELSIEVE_AVX512_BUILT == 1;
+
+// True when this CPU has AVX-512 (F, BW, VL, DQ) and F16C and LABELSIEVE_SIMD is not "off".
+bool use_avx512();
+
+// Joint-pass rows [begin, end), adding to the local K x K `joint`; T is float
+// or Half.  Returns false if some label was outside [0, k) (that row is skipped).
+template <class T, class L>
+LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule, float boost,
+                       int64_t begin, int64_t end, int32_t* out_guess, uint8_t* out_flags, int64_t* joint);
+
+// The pruning scan for one row with label y: offers sink.offer(y * k + j,
+// key, row_index) for every j with key = T(p[j] - p[y]) >= floors[j], where
+// floors is the sink's dense floor row for class y.
+template <class T, class Sink>
+LABELSIEVE_AVX512 void noise_rate_row_avx512(const T* row, int64_t k, int64_t y, int64_t row_index, Sink& sink);
+
+}  // namespace labelsieve
