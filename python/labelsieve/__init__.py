@@ -20,6 +20,7 @@ from labelsieve.api import (
     num_label_issues,
     order_label_issues,
 )
+from labelsieve.losses import forward_corrected_cross_entropy, noise_adapted_cross_entropy
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,9 @@ __all__ = [
     "estimate_noise",
     "find_issues",
     "find_label_issues",
+    "forward_corrected_cross_entropy",
     "label_quality_scores",
+    "noise_adapted_cross_entropy",
     "num_label_issues",
     "order_label_issues",
     "__version__",
