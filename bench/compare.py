@@ -21,6 +21,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from noisy_data import noisy_predictions  # noqa: E402
+
 WORKER = r"""
 import json, sys, time, warnings
 import numpy as np
@@ -60,21 +63,8 @@ print(json.dumps({"seconds": best, "extra_peak_mib": (peak - base) / 1024, "issu
 
 
 def make_data(n: int, k: int, dtype: str, seed: int, directory: str) -> tuple[str, str]:
-    """Realistic noisy-label data: confident-ish predictions, 20% flipped labels."""
-    rng = np.random.default_rng(seed)
-    true = rng.integers(0, k, n)
-    probs = np.empty((n, k), dtype=dtype)
-    block = 1_000_000
-    for start in range(0, n, block):
-        stop = min(n, start + block)
-        logits = rng.normal(size=(stop - start, k)).astype(np.float32) * 1.5
-        logits[np.arange(stop - start), true[start:stop]] += 3.0
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        probs[start:stop] = logits
-    labels = true.copy()
-    flip = rng.random(n) < 0.2
-    labels[flip] = rng.integers(0, k, int(flip.sum()))
+    """Writes the benchmark data (bench/noisy_data.py) as .npy files."""
+    labels, probs = noisy_predictions(n, k, dtype, seed)
     labels_path = os.path.join(directory, "labels.npy")
     probs_path = os.path.join(directory, "pred_probs.npy")
     np.save(labels_path, labels)

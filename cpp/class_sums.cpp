@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cancel.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
@@ -26,6 +27,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* local = counts.data() + part * k;
         for (int64_t i = begin; i < end; ++i) {
+            check_stop_every(i);
             if (guard.ok(labels[i])) ++local[labels[i]];
         }
     });
@@ -47,6 +49,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
         for (int64_t i = begin; i < end; ++i) {
+            check_stop_every(i);
             const L y = labels[i];
             gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));
         }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cancel.hpp"
 #include "instantiate.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
@@ -17,6 +18,7 @@ void entropy_sums(const T* p, int64_t n, int64_t k, EntropyOf<T>* out, int n_thr
     parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
         std::vector<E> terms(static_cast<size_t>(k));
         for (int64_t i = begin; i < end; ++i) {
+            check_stop_every(i);
             const T* row = p + i * k;
             for (int64_t c = 0; c < k; ++c) {
                 const E x = static_cast<E>(FloatType<T>::load(row[c]));

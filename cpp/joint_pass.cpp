@@ -4,6 +4,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cancel.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "primitives.hpp"
@@ -80,6 +81,7 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
             }
         }
         for (int64_t i = begin; i < end; ++i) {
+            check_stop_every(i);
             const L y = labels[i];
             if (!guard.ok(y)) {
                 out_guess[i] = -1;

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "cancel.hpp"
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
@@ -30,31 +31,48 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
     using PV = ValueOf<P>;
     if (k < 2) throw std::invalid_argument("pred_probs needs at least 2 columns for margin scores");
     LabelGuard guard(k);
+    if (!shift) {
+        // Unshifted: plain loads, no NaN possible (inputs are validated finite).
+        parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
+            for (int64_t i = begin; i < end; ++i) {
+                check_stop_every(i);
+                const L y = labels[i];
+                if (!guard.ok(y)) continue;
+                const T* row = p + i * k;
+                const auto own = FT::load(row[y]);
+                auto other = FT::load(row[y == 0 ? 1 : 0]);
+                for (int64_t c = 0; c < k; ++c) {
+                    const auto value = FT::load(row[c]);
+                    if (c != static_cast<int64_t>(y) && value > other) other = value;
+                }
+                out_self[i] = FP::store(static_cast<PV>(own));
+                out_other[i] = FP::store(static_cast<PV>(other));
+            }
+        });
+        guard.throw_if_bad();
+        return;
+    }
     parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
-        std::vector<PV> adjusted(static_cast<size_t>(shift ? k : 0));
-        const PV top = shift ? FP::load(*shift_max) : PV(0);
+        std::vector<PV> values(static_cast<size_t>(k));
+        const PV top = FP::load(*shift_max);
         for (int64_t i = begin; i < end; ++i) {
+            check_stop_every(i);
             const L y = labels[i];
             if (!guard.ok(y)) continue;
             const T* row = p + i * k;
-            PV* values = adjusted.data();
-            if (shift) {
-                // (p - t) + max(t), then divide by the row's pairwise sum, each step rounded to P.
-                for (int64_t c = 0; c < k; ++c) {
-                    const PV widened = static_cast<PV>(FT::load(row[c]));
-                    values[c] = FP::round(FP::round(widened - FP::load(shift[c])) + top);
-                }
-                const PV total = FP::round(numpy_sum(values, k));
-                for (int64_t c = 0; c < k; ++c) values[c] = FP::round(values[c] / total);
-            }
-            auto value_at = [&](int64_t c) -> PV {
-                return shift ? values[c] : static_cast<PV>(FT::load(row[c]));
-            };
-            PV other = value_at(y == 0 ? 1 : 0);
+            // (p - t) + max(t), then divide by the row's pairwise sum, each step rounded to P.
             for (int64_t c = 0; c < k; ++c) {
-                if (c != static_cast<int64_t>(y)) other = max_propagating_nan(other, value_at(c));
+                const PV widened = static_cast<PV>(FT::load(row[c]));
+                values[c] = FP::round(FP::round(widened - FP::load(shift[c])) + top);
             }
-            out_self[i] = FP::store(value_at(y));
+            const PV total = FP::round(numpy_sum(values.data(), k));
+            for (int64_t c = 0; c < k; ++c) values[c] = FP::round(values[c] / total);
+            // A zero row sum gives NaN, which np.max propagates.
+            PV other = values[y == 0 ? 1 : 0];
+            for (int64_t c = 0; c < k; ++c) {
+                if (c != static_cast<int64_t>(y)) other = max_propagating_nan(other, values[c]);
+            }
+            out_self[i] = FP::store(values[y]);
             out_other[i] = FP::store(other);
         }
     });

@@ -1,5 +1,6 @@
 // AVX-512 row loops (see simd.hpp).  Only functions carrying the target
 // attribute use AVX-512 instructions; they are called only after use_avx512().
+#include "cancel.hpp"
 #include "simd.hpp"
 
 #include <cstdlib>
@@ -23,7 +24,11 @@ bool use_avx512() {
 }  // namespace labelsieve
 
 #if LABELSIEVE_AVX512_BUILT
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own set1/undefined helpers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <cmath>
 #include <limits>
@@ -66,6 +71,7 @@ LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k,
                                          uint8_t* out_flags, int64_t* joint) {
     bool labels_ok = true;
     for (int64_t i = begin; i < end; ++i) {
+        check_stop_every(i);
         const int64_t y = static_cast<int64_t>(labels[i]);
         if (static_cast<uint64_t>(y) >= static_cast<uint64_t>(k)) {
             labels_ok = false;

@@ -1,5 +1,7 @@
 #include "thread_pool.hpp"
 
+#include "cancel.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -47,7 +49,13 @@ void ThreadPool::worker_loop(int index) {
     }
 }
 
-void ThreadPool::run(int n_workers, const std::function<void(int)>& fn) {
+void ThreadPool::run(int n_workers, const std::function<void(int)>& caller_fn) {
+    // Workers act for the caller's call: they see its stop flag.
+    StopFlag* const stop = current_stop_flag();
+    const std::function<void(int)> fn = [&caller_fn, stop](int worker) {
+        StopScope scope(stop);
+        caller_fn(worker);
+    };
     std::unique_lock<std::mutex> exclusive(run_mutex_, std::try_to_lock);
     if (!exclusive.owns_lock()) {
         // Another thread is using the pool (e.g. two Python threads with the GIL released).

@@ -18,6 +18,7 @@
 #include <limits>
 #include <vector>
 
+#include "cancel.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -160,7 +161,10 @@ std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, cons
             tops.back().reserve_buffer();
         }
         CellSink<Key> sink(dense_floors.data(), slot_of.data(), tops.data());
-        for (int64_t visit = begin; visit < end; ++visit) visit_row(visit * stride, sink);
+        for (int64_t visit = begin; visit < end; ++visit) {
+            check_stop_every(visit);
+            visit_row(visit * stride, sink);
+        }
     });
     parallel_tasks(static_cast<int64_t>(active.size()), n_threads, [&](int64_t slot, int) {
         auto& into = per_worker[0][static_cast<size_t>(slot)];

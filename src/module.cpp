@@ -6,6 +6,7 @@
 
 #include "arguments.hpp"
 #include "dispatch.hpp"
+#include "interruptible.hpp"
 #include "primitives.hpp"
 
 namespace py = pybind11;
@@ -24,9 +25,10 @@ void class_sums(const py::object& labels, const py::object& pred_probs, const py
         using L = decltype(l);
         py::array counts = check_output(out_counts, dtype_of<int64_t>(), in.k, "out_counts");
         py::array sums = check_output(out_sums, dtype_of<AccOf<T>>(), in.k, "out_sums");
-        py::gil_scoped_release release;
-        labelsieve::class_sums<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                     mutable_data_of<int64_t>(counts), mutable_data_of<AccOf<T>>(sums), threads);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::class_sums<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                         mutable_data_of<int64_t>(counts), mutable_data_of<AccOf<T>>(sums), threads);
+        });
     });
 }
 
@@ -52,10 +54,11 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
         require_length(joint, 0, in.k, "out_joint", "rows");
         require_length(joint, 1, in.k, "out_joint", "columns");
         py::array flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
-        py::gil_scoped_release release;
-        labelsieve::joint_pass<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                     data_of<AccOf<T>>(cut_arr), paper_rule, mutable_data_of<int32_t>(guess),
-                                     mutable_data_of<int64_t>(joint), mutable_data_of<uint8_t>(flags), threads);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::joint_pass<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                         data_of<AccOf<T>>(cut_arr), paper_rule, mutable_data_of<int32_t>(guess),
+                                         mutable_data_of<int64_t>(joint), mutable_data_of<uint8_t>(flags), threads);
+        });
     });
 }
 
@@ -67,9 +70,10 @@ void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array*
     py::array other_arr = check_output(out_other, dtype_of<P>(), in.n, "out_other");
     const P* shift = t ? data_of<P>(*t) : nullptr;
     const P* shift_max = tmax ? data_of<P>(*tmax) : nullptr;
-    py::gil_scoped_release release;
-    labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
-                                   mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr), threads);
+    run_without_gil(in.n * in.k, [&] {
+        labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
+                                       mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr), threads);
+    });
 }
 
 void row_stats(const py::object& labels, const py::object& pred_probs, const py::object& shift,
@@ -121,8 +125,9 @@ void entropy_sums(const py::object& pred_probs, const py::object& out, int64_t n
         using T = decltype(t);
         using E = EntropyOf<T>;
         py::array out_arr = check_output(out, dtype_of<E>(), n, "out");
-        py::gil_scoped_release release;
-        labelsieve::entropy_sums<T>(data_of<T>(probs), n, k, mutable_data_of<E>(out_arr), threads);
+        run_without_gil(n * k, [&] {
+            labelsieve::entropy_sums<T>(data_of<T>(probs), n, k, mutable_data_of<E>(out_arr), threads);
+        });
     });
 }
 
@@ -152,10 +157,11 @@ void prune_by_noise_rate(const py::object& labels, const py::object& pred_probs,
     with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
-        py::gil_scoped_release release;
-        labelsieve::prune_by_noise_rate<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                              data_of<int64_t>(counts), data_of<uint8_t>(ok),
-                                              mutable_data_of<uint8_t>(mask), threads);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::prune_by_noise_rate<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                                  data_of<int64_t>(counts), data_of<uint8_t>(ok),
+                                                  mutable_data_of<uint8_t>(mask), threads);
+        });
     });
 }
 
@@ -169,9 +175,10 @@ void prune_by_class(const py::object& labels, const py::object& pred_probs, cons
     with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
-        py::gil_scoped_release release;
-        labelsieve::prune_by_class<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                         data_of<int64_t>(num), mutable_data_of<uint8_t>(mask), threads);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::prune_by_class<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
+                                             data_of<int64_t>(num), mutable_data_of<uint8_t>(mask), threads);
+        });
     });
 }
 
@@ -185,8 +192,9 @@ void select_lowest(const py::object& scores, int64_t count, const py::object& ou
     py::array mask = check_output(out_mask, dtype_of<uint8_t>(), n, "out_mask");
     with_float(kind, [&](auto t) {
         using T = decltype(t);
-        py::gil_scoped_release release;
-        labelsieve::select_lowest<T>(data_of<T>(s), n, count, mutable_data_of<uint8_t>(mask), threads);
+        run_without_gil(n, [&] {
+            labelsieve::select_lowest<T>(data_of<T>(s), n, count, mutable_data_of<uint8_t>(mask), threads);
+        });
     });
 }
 

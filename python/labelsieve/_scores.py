@@ -59,4 +59,24 @@ def rank_flagged(problem: Problem, mask: np.ndarray, method: str, rank_by_kwargs
     adjust = _check_rank_kwargs(method, rank_by_kwargs)
     flagged = np.flatnonzero(mask)
     values = scores(problem, method, adjust)[flagged]
-    return flagged[np.argsort(values, kind="stable")].astype(np.int64)
+    return flagged[stable_argsort(values)].astype(np.int64)
+
+
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` for 1-D floats, faster for
+    float16/float32: each value's order-preserving integer image is packed
+    with its position into one uint64 and sorted with NumPy's (SIMD) integer
+    sort.  -0.0 sorts equal to 0.0 and every NaN equal to every other NaN,
+    after all numbers, exactly as the stable float sort does."""
+    width = values.dtype.itemsize * 8
+    if values.dtype.kind != "f" or width > 32 or values.size >= 2**32:
+        return np.argsort(values, kind="stable")
+    canonical = values + values.dtype.type(0)  # -0.0 becomes +0.0
+    canonical[np.isnan(canonical)] = np.nan  # one NaN bit pattern, sign bit clear
+    unsigned = np.dtype(f"uint{width}")
+    bits = canonical.view(unsigned)
+    sign = unsigned.type(1 << (width - 1))
+    ordered = np.where(bits & sign, ~bits, bits | sign)  # negatives reversed below positives
+    keys = (ordered.astype(np.uint64) << np.uint64(32)) | np.arange(values.size, dtype=np.uint64)
+    keys.sort()
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.intp)

@@ -1,0 +1,163 @@
+"""pytest-benchmark microbenchmarks: each backend primitive, per dtype, plus
+the public calls the performance targets are stated for.
+
+    pytest bench/test_microbench.py                       # timings, N=1M, K=10
+    LABELSIEVE_BENCH_N=10000000 LABELSIEVE_BENCH_K=10 pytest bench/test_microbench.py
+    LABELSIEVE_BENCH_SMOKE=1 pytest bench/test_microbench.py --benchmark-disable   # CI
+
+Every benchmark also checks its result: in smoke mode (small N) against the
+NumPy reference rendering of the primitive contract (tests/reference_backend.py),
+otherwise against the C++ backend's single-thread result.  CI runs the smoke
+mode (correctness only, no timing assertions).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import labelsieve  # noqa: E402
+from labelsieve import _backend, _passes  # noqa: E402
+from noisy_data import noisy_predictions  # noqa: E402
+
+SMOKE = os.environ.get("LABELSIEVE_BENCH_SMOKE") == "1"
+N = 3000 if SMOKE else int(os.environ.get("LABELSIEVE_BENCH_N", 1_000_000))
+K = int(os.environ.get("LABELSIEVE_BENCH_K", 10))
+THREADS = int(os.environ.get("LABELSIEVE_BENCH_THREADS", 1))
+DTYPES = ["float16", "float32", "float64"]
+BACKENDS = ["cpp", "numba"]
+
+
+def backend_or_skip(name):
+    try:
+        return _backend.get_backend(name)
+    except ImportError as exc:
+        pytest.skip(f"backend {name} unavailable: {exc}")
+
+
+@pytest.fixture(scope="module", params=DTYPES)
+def data(request):
+    labels, probs = noisy_predictions(N, K, request.param, seed=1)
+    thresholds, _ = _passes.thresholds(backend_or_skip("cpp") if not SMOKE else _reference(), labels, probs, 1)
+    counts = labelsieve.confident_joint(labels, probs, backend="cpp" if not SMOKE else None)
+    return labels, probs, thresholds, counts
+
+
+def _reference():
+    import reference_backend
+
+    return reference_backend
+
+
+def primitive_call(name, backend, labels, p, thresholds, counts, n_threads):
+    """A zero-argument call of one primitive (outputs allocated per call, as
+    labelsieve does) returning its outputs as bytes for comparison."""
+    n, k = p.shape
+    acc = _passes.accumulator_dtype(p.dtype)
+
+    def out_bytes(*arrays):
+        return [a.tobytes() for a in arrays]
+
+    if name == "class_sums":
+        def call():
+            c, s = np.zeros(k, np.int64), np.zeros(k, acc)
+            backend.class_sums(labels, p, c, s, n_threads)
+            return out_bytes(c, s)
+    elif name == "joint_pass":
+        cut = _passes.confident_cut(thresholds, p.dtype)
+
+        def call():
+            g, j, f = np.empty(n, np.int32), np.zeros((k, k), np.int64), np.empty(n, np.uint8)
+            backend.joint_pass(labels, p, cut, False, g, j, f, n_threads)
+            return out_bytes(g, j, f)
+    elif name == "row_stats":
+        def call():
+            own, other = np.empty(n, p.dtype), np.empty(n, p.dtype)
+            backend.row_stats(labels, p, None, own, other, n_threads)
+            return out_bytes(own, other)
+    elif name == "entropy_sums":
+        def call():
+            e = np.empty(n, np.float32 if p.dtype == np.float32 else np.float64)
+            backend.entropy_sums(p, e, n_threads)
+            return out_bytes(e)
+    elif name == "prune_by_noise_rate":
+        prune = np.ascontiguousarray(counts.T, dtype=np.int64)  # realistic sizes: the joint's off-diagonal
+        ok = np.ones(k, np.uint8)
+
+        def call():
+            m = np.zeros(n, np.uint8)
+            backend.prune_by_noise_rate(labels, p, prune, ok, m, n_threads)
+            return out_bytes(m)
+    elif name == "prune_by_class":
+        per_class = np.ascontiguousarray(counts.sum(axis=1) - np.diagonal(counts), dtype=np.int64)
+
+        def call():
+            m = np.zeros(n, np.uint8)
+            backend.prune_by_class(labels, p, per_class, m, n_threads)
+            return out_bytes(m)
+    elif name == "select_lowest":
+        scores = np.ascontiguousarray(p[np.arange(n), labels])
+
+        def call():
+            m = np.zeros(n, np.uint8)
+            backend.select_lowest(scores, n // 5, m, n_threads)
+            return out_bytes(m)
+    else:
+        raise ValueError(name)
+    return call
+
+
+PRIMITIVES = ["class_sums", "joint_pass", "row_stats", "entropy_sums",
+              "prune_by_noise_rate", "prune_by_class", "select_lowest"]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("primitive", PRIMITIVES)
+def test_primitive(benchmark, data, primitive, backend_name):
+    labels, p, thresholds, counts = data
+    backend = backend_or_skip(backend_name)
+    benchmark.group = f"{primitive} {p.dtype} N={N} K={K}"
+    call = primitive_call(primitive, backend, labels, p, thresholds, counts, THREADS)
+    call()  # warm-up (numba compilation, thread pool)
+    got = benchmark(call)
+    oracle = _reference() if SMOKE else backend_or_skip("cpp")
+    expected = primitive_call(primitive, oracle, labels, p, thresholds, counts, 1)()
+    assert got == expected
+
+
+def test_one_pass_floor(benchmark, data):
+    """The floor the targets are stated against: one read of pred_probs."""
+    labels, p, _, _ = data
+    benchmark.group = f"public {p.dtype} N={N} K={K}"
+    total = benchmark(p.sum)
+    assert np.isclose(float(total), float(p.astype(np.float64).sum()), rtol=1e-2)
+
+
+PUBLIC_CALLS = {
+    "find_issues": lambda l, p, b: labelsieve.find_issues(l, p, n_jobs=THREADS, backend=b),
+    "find_issues_ranked": lambda l, p, b: labelsieve.find_issues(
+        l, p, return_indices_ranked_by="self_confidence", n_jobs=THREADS, backend=b),
+    "confident_joint": lambda l, p, b: labelsieve.confident_joint(l, p, n_jobs=THREADS, backend=b),
+    "label_quality_scores": lambda l, p, b: labelsieve.label_quality_scores(l, p, n_jobs=THREADS, backend=b),
+}
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("call_name", list(PUBLIC_CALLS))
+def test_public_call(benchmark, data, call_name, backend_name):
+    labels, p, _, _ = data
+    backend_or_skip(backend_name)
+    benchmark.group = f"public {p.dtype} N={N} K={K}"
+    fn = PUBLIC_CALLS[call_name]
+    fn(labels[:2000], p[:2000], backend_name)  # warm-up
+    got = benchmark(fn, labels, p, backend_name)
+    expected = fn(labels, p, "cpp" if backend_name == "numba" else "numba") if SMOKE else fn(labels, p, "cpp")
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
