@@ -63,6 +63,10 @@ public:
         reached_floor_ += other.reached_floor_ - static_cast<int64_t>(other.items_.size());
     }
 
+    // Holding m candidates: nothing ranked below worst_key() can enter any more.
+    bool full() const { return full_; }
+    Key worst_key() const { return worst_.key; }
+
     // False when fewer than m rows reached the floor: the floor was too high.
     bool complete() const { return reached_floor_ >= m_ || floor_ == -std::numeric_limits<Key>::infinity(); }
 
@@ -110,20 +114,26 @@ private:
 // What a row visitor talks to during one scan.  Cells are dense ids
 // [0, n_cells); a cell with nothing to select has floor +inf.  Visitors may
 // test `key >= floors()[cell]` themselves first (a cheap, vectorisable
-// prefilter for non-NaN keys); offer() checks again.
+// prefilter for non-NaN keys); offer() checks again.  The floors belong to
+// one worker and rise to a cell's worst kept key once its set is full, so
+// most rows are rejected by that one compare.  (They are only a prefilter:
+// TopM alone decides, so the result does not depend on them.)
 template <class Key>
 class CellSink {
 public:
-    CellSink(const Key* floors, const int32_t* slot_of, TopM<Key>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
+    CellSink(Key* floors, const int32_t* slot_of, TopM<Key>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
     const Key* floors() const { return floors_; }
     void offer(size_t cell, Key key, int64_t row) {
         if (key < floors_[cell]) return;
         const int32_t slot = slot_of_[cell];
-        if (slot >= 0) tops_[slot].offer(key, row);
+        if (slot < 0) return;
+        TopM<Key>& top = tops_[slot];
+        top.offer(key, row);
+        if (top.full()) floors_[cell] = top.worst_key();
     }
 
 private:
-    const Key* floors_;
+    Key* floors_;
     const int32_t* slot_of_;
     TopM<Key>* tops_;
 };
@@ -160,7 +170,8 @@ std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, cons
             tops.emplace_back(cell_sizes[c], floors[c]);
             tops.back().reserve_buffer();
         }
-        CellSink<Key> sink(dense_floors.data(), slot_of.data(), tops.data());
+        std::vector<Key> worker_floors(dense_floors);
+        CellSink<Key> sink(worker_floors.data(), slot_of.data(), tops.data());
         for (int64_t visit = begin; visit < end; ++visit) {
             check_stop_every(visit);
             visit_row(visit * stride, sink);
