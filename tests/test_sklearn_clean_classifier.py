@@ -278,3 +278,45 @@ def test_predict_before_fit_raises():
 
     with pytest.raises(NotFittedError):
         CleanClassifier().predict(np.zeros((2, 2)))
+
+
+def test_docs_training_examples_run():
+    """Every python block of docs/training.md runs, in order, in one namespace."""
+    pytest.importorskip("torch")
+    import contextlib
+    import io
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 5
+    namespace = {}
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        for block in blocks:
+            exec(compile(block, "docs/training.md", "exec"), namespace)
+            if "labelsieve.forward_corrected_cross_entropy(" in block:
+                random_logits_loss = namespace["loss"]
+    assert namespace["model"].label_issues_.is_label_issue.sum() > 0
+    # the torch block trained a model with the forward-corrected loss: lower than at random logits
+    assert namespace["loss"].item() < random_logits_loss
+
+
+# ----------------------------------------------------------------- scikit-learn's estimator checks
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+# Checks that cannot apply, by name, with the reason (none at present: every check runs).
+SKIPPED_CHECKS = {}
+
+
+# seed=0: the folds are then fixed, which the idempotence / y-shape checks need
+# (with seed=None the folds come from NumPy's global random state, as in cleanlab).
+@parametrize_with_checks([CleanClassifier(seed=0, cv_n_folds=3)])
+def test_sklearn_estimator_checks(estimator, check):
+    name = getattr(check, "func", check).__name__
+    if name in SKIPPED_CHECKS:
+        pytest.skip(SKIPPED_CHECKS[name])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "too few examples" warnings on the checks' tiny data sets
+        check(estimator)

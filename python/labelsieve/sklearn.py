@@ -55,6 +55,19 @@ def _issues_table(columns: Dict[str, np.ndarray]):
     return pd.DataFrame(columns)
 
 
+def _indexable(X: ArrayLike) -> ArrayLike:
+    """X as given when rows can be selected from it (arrays, CSR/CSC
+    matrices, DataFrames, lists); other sparse formats as CSR; anything
+    else as a NumPy array."""
+    if hasattr(X, "tocsr") and getattr(X, "format", None) not in ("csr", "csc"):  # COO, BSR, DIA, ...
+        return X.tocsr()
+    if hasattr(X, "iloc") or (hasattr(X, "shape") and hasattr(X, "__getitem__")):
+        return X
+    if isinstance(X, (list, tuple)):
+        return X
+    return np.asarray(X)
+
+
 class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train any scikit-learn classifier on noisy labels, confident-learning style.
 
@@ -192,6 +205,20 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         expanded[keep] = weights
         return weights, expanded
 
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6; input capabilities are the clf's
+        tags = super().__sklearn_tags__()
+        try:
+            from sklearn.utils import get_tags
+
+            inner = get_tags(self._base_clf())
+        except (ImportError, TypeError, AttributeError):
+            return tags
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        tags.input_tags.string = inner.input_tags.string
+        tags.input_tags.categorical = inner.input_tags.categorical
+        return tags
+
     # ------------------------------------------------------------------ API
     def fit(
         self,
@@ -215,12 +242,13 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError("pass the labels as y or as labels, not both")
         y = labels if y is None else y
         if y is None:
-            raise ValueError("fit needs the labels: fit(X, y)")
+            raise ValueError("CleanClassifier requires y to be passed, but the target y is None")
         clf = self._base_clf()
         folds = self.cv_n_folds
         if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
             raise ValueError(f"cv_n_folds must be an integer >= 2, got {folds!r}")
 
+        X = _indexable(X)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         n = _num_samples(X)
