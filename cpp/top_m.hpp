@@ -42,10 +42,10 @@ class TopM {
 public:
     explicit TopM(int64_t m = 0, Key floor = -std::numeric_limits<Key>::infinity()) : m_(m), floor_(floor) {}
 
-    // Room for the whole buffer up front: no copies while it grows (untouched
-    // capacity is only address space, not memory).
+    // Room for the whole buffer up front: one allocation, no copies while it
+    // grows (untouched capacity of big buffers is only address space).
     void reserve_buffer() {
-        if (m_ > 0) items_.reserve(static_cast<size_t>(2 * m_ + 16));
+        if (m_ > 0) items_.reserve(static_cast<size_t>(capacity()));
     }
 
     void offer(Key key, int64_t row) {
@@ -55,7 +55,7 @@ public:
         const Candidate<Key> candidate{key, row};
         if (full_ && !ranks_before(candidate, worst_)) return;
         items_.push_back(candidate);
-        if (static_cast<int64_t>(items_.size()) >= 2 * m_ + 16) shrink();
+        if (static_cast<int64_t>(items_.size()) >= capacity()) shrink();
     }
 
     void merge_from(const TopM& other) {
@@ -85,6 +85,11 @@ public:
     }
 
 private:
+    // Candidates held before cutting back to m: 2m keeps the nth_element work
+    // per offer constant; no fixed slack, so a cell with m = 1 fills (and its
+    // floor rises) after 4 offers.
+    int64_t capacity() const { return 2 * m_ + 2; }
+
     void shrink() {
         if (m_ <= 0) {
             items_.clear();
@@ -142,31 +147,37 @@ namespace detail {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// The merged sets of one scan: tops[s] belongs to cell cells[s] (ascending);
+// cells with nothing to select have no set.
+template <class Key>
+struct CellTops {
+    std::vector<size_t> cells;
+    std::vector<TopM<Key>> tops;
+};
+
 // One scan over rows [0, n) (or every stride-th row): each worker has private
-// TopM sets for the active cells (size > 0), merged afterwards into one set
-// per cell, indexed by dense cell id (inactive cells stay empty).
+// TopM sets for the active cells (size > 0), merged afterwards.
 template <class Key, class VisitRow>
-std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
-                                  const std::vector<Key>& floors, VisitRow& visit_row) {
+CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
+                         const std::vector<Key>& floors, VisitRow& visit_row) {
     const size_t n_cells = cell_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);
-    std::vector<size_t> active;
+    CellTops<Key> result;
     std::vector<Key> dense_floors(n_cells, static_cast<Key>(kInf));
     for (size_t c = 0; c < n_cells; ++c) {
         if (cell_sizes[c] <= 0) continue;
-        slot_of[c] = static_cast<int32_t>(active.size());
-        active.push_back(c);
+        slot_of[c] = static_cast<int32_t>(result.cells.size());
+        result.cells.push_back(c);
         dense_floors[c] = floors[c];
     }
-    std::vector<TopM<Key>> merged(n_cells);
-    if (active.empty()) return merged;
+    if (result.cells.empty()) return result;
     const int64_t n_visits = (n + stride - 1) / stride;
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
     std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
         auto& tops = per_worker[static_cast<size_t>(part)];
-        tops.reserve(active.size());
-        for (size_t c : active) {
+        tops.reserve(result.cells.size());
+        for (size_t c : result.cells) {
             tops.emplace_back(cell_sizes[c], floors[c]);
             tops.back().reserve_buffer();
         }
@@ -177,14 +188,14 @@ std::vector<TopM<Key>> scan_cells(int64_t n, int64_t stride, int n_threads, cons
             visit_row(visit * stride, sink);
         }
     });
-    parallel_tasks(static_cast<int64_t>(active.size()), n_threads, [&](int64_t slot, int) {
+    parallel_tasks(static_cast<int64_t>(result.cells.size()), n_threads, [&](int64_t slot, int) {
         auto& into = per_worker[0][static_cast<size_t>(slot)];
         for (int part = 1; part < parts; ++part) {
             into.merge_from(per_worker[static_cast<size_t>(part)][static_cast<size_t>(slot)]);
         }
     });
-    for (size_t slot = 0; slot < active.size(); ++slot) merged[active[slot]] = std::move(per_worker[0][slot]);
-    return merged;
+    result.tops = std::move(per_worker[0]);
+    return result;
 }
 
 }  // namespace detail
@@ -212,28 +223,30 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_size
             sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 16.0);
         }
         auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_row);
-        for (size_t c = 0; c < n_cells; ++c) {
-            if (sample_sizes[c] > 0) floors[c] = sample[c].key_at_rank(sample_sizes[c] - 1);
+        for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
+            const size_t c = sample.cells[slot];
+            floors[c] = sample.tops[slot].key_at_rank(sample_sizes[c] - 1);
         }
     }
 
-    auto tops = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_row);
+    auto result = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_row);
     std::vector<int64_t> retry_sizes(n_cells, 0);
     bool retry = false;
-    for (size_t c = 0; c < n_cells; ++c) {
-        if (cell_sizes[c] > 0 && !tops[c].complete()) {
-            retry_sizes[c] = cell_sizes[c];
+    for (size_t slot = 0; slot < result.cells.size(); ++slot) {
+        if (!result.tops[slot].complete()) {
+            retry_sizes[result.cells[slot]] = cell_sizes[result.cells[slot]];
             retry = true;
         }
     }
     if (retry) {  // a floor was set too high: rescan those cells with no floor
         auto redo = detail::scan_cells<Key>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
                                             visit_row);
-        for (size_t c = 0; c < n_cells; ++c) {
-            if (retry_sizes[c] > 0) tops[c] = std::move(redo[c]);
+        for (size_t r = 0; r < redo.cells.size(); ++r) {
+            const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
+            result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
         }
     }
-    for (auto& top : tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
+    for (auto& top : result.tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
 }
 
 }  // namespace labelsieve
