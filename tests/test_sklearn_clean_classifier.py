@@ -255,7 +255,7 @@ def test_issues_table_without_pandas(monkeypatch):
 
 @pytest.mark.parametrize("model, kwargs, error, match", [
     (CleanClassifier(), dict(labels=[0, 1] * 10), ValueError, "not both"),
-    (CleanClassifier(), dict(y=None), ValueError, "labels"),
+    (CleanClassifier(), dict(y=None), ValueError, "requires y"),
     (CleanClassifier(cv_n_folds=1), {}, ValueError, "cv_n_folds"),
     (CleanClassifier(clf="svm"), {}, TypeError, "clf"),
     (CleanClassifier(find_issues_kwargs=dict(return_indices_ranked_by="self_confidence")), {}, ValueError,
@@ -300,6 +300,25 @@ def test_docs_training_examples_run():
     assert namespace["model"].label_issues_.is_label_issue.sum() > 0
     # the torch block trained a model with the forward-corrected loss: lower than at random logits
     assert namespace["loss"].item() < random_logits_loss
+
+
+def test_digits_example_quick_mode(capsys):
+    """examples/train_noisy_digits.py --seeds 1 --quick: the logistic part is
+    the full experiment (only the MLP is shortened), so check what it shows."""
+    pytest.importorskip("torch")
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "train_noisy_digits.py"
+    spec = importlib.util.spec_from_file_location("train_noisy_digits", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    table = script.main(["--seeds", "1", "--quick"])
+    out = capsys.readouterr().out
+    assert out.count("| MLP 64-128-10 |") == 5 and out.count("| LogisticRegression |") == 3
+    assert table["flipped"][0] == round(0.3 * 1257)
+    assert table["precision"][0] > 0.6 and table["recall"][0] > 0.6
+    assert table["lr_clean_classifier"][0] > table["lr_plain"][0]
+    assert abs(table["epsilon_hat"][0] - 1 / 3) < 0.15
 
 
 # ----------------------------------------------------------------- scikit-learn's estimator checks

@@ -205,6 +205,31 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         expanded[keep] = weights
         return weights, expanded
 
+    def _check_fit_inputs(self, X, y, labels, sample_weight, clf):
+        """(X rows-indexable, labels as indices into classes_ (set here), sample_weight or None)."""
+        if y is not None and labels is not None:
+            raise ValueError("pass the labels as y or as labels, not both")
+        y = labels if y is None else y
+        if y is None:
+            raise ValueError("CleanClassifier requires y to be passed, but the target y is None")
+        folds = self.cv_n_folds
+        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
+            raise ValueError(f"cv_n_folds must be an integer >= 2, got {folds!r}")
+        X = _indexable(X)
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        n = _num_samples(X)
+        if len(y) != n:
+            raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"CleanClassifier needs at least 2 classes in y, got {len(self.classes_)} class")
+        if sample_weight is not None:
+            if not has_fit_parameter(clf, "sample_weight"):
+                raise ValueError(f"sample_weight given but {type(clf).__name__}.fit does not take sample_weight")
+            sample_weight = _check_sample_weight(sample_weight, X)
+        return X, y_idx, sample_weight
+
     def __sklearn_tags__(self):  # scikit-learn >= 1.6; input capabilities are the clf's
         tags = super().__sklearn_tags__()
         try:
@@ -238,30 +263,9 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``pred_probs``: precomputed out-of-sample probabilities, N x K with
         columns in ``classes_`` order; cross-validation is then skipped.
         """
-        if y is not None and labels is not None:
-            raise ValueError("pass the labels as y or as labels, not both")
-        y = labels if y is None else y
-        if y is None:
-            raise ValueError("CleanClassifier requires y to be passed, but the target y is None")
         clf = self._base_clf()
-        folds = self.cv_n_folds
-        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 2:
-            raise ValueError(f"cv_n_folds must be an integer >= 2, got {folds!r}")
-
-        X = _indexable(X)
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        n = _num_samples(X)
-        if len(y) != n:
-            raise ValueError(f"X and y have different numbers of samples: {n} and {len(y)}")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f"CleanClassifier needs at least 2 classes in y, got {len(self.classes_)} class")
-        if sample_weight is not None:
-            if not has_fit_parameter(clf, "sample_weight"):
-                raise ValueError(f"sample_weight given but {type(clf).__name__}.fit does not take sample_weight")
-            sample_weight = _check_sample_weight(sample_weight, X)
-
+        X, y_idx, sample_weight = self._check_fit_inputs(X, y, labels, sample_weight, clf)
+        n = len(y_idx)
         if pred_probs is None:
             pred_probs = self._out_of_sample_pred_probs(X, y_idx, clf)
         pred_probs = self._check_pred_probs(pred_probs, n)
@@ -284,10 +288,11 @@ class CleanClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.clf_ = clone(clf)
         final = {} if weights is None else {"sample_weight": weights}
         self.clf_.fit(_safe_indexing(X, np.flatnonzero(keep)), y_idx[keep], **final)
-        if hasattr(self.clf_, "n_features_in_"):
-            self.n_features_in_ = self.clf_.n_features_in_
-        if hasattr(self.clf_, "feature_names_in_"):
-            self.feature_names_in_ = self.clf_.feature_names_in_
+        for name in ("n_features_in_", "feature_names_in_"):  # mirror the clf's, drop stale ones
+            if hasattr(self.clf_, name):
+                setattr(self, name, getattr(self.clf_, name))
+            elif name in self.__dict__:
+                delattr(self, name)
         return self
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
