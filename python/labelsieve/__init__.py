@@ -20,6 +20,7 @@ from labelsieve.api import (
     num_label_issues,
     order_label_issues,
 )
+from labelsieve.cv import estimate_cv_predicted_probabilities
 from labelsieve.losses import forward_corrected_cross_entropy, noise_adapted_cross_entropy
 
 __version__ = "0.1.0"
@@ -30,6 +31,7 @@ __all__ = [
     "confident_thresholds",
     "estimate_joint",
     "estimate_latent",
+    "estimate_cv_predicted_probabilities",
     "estimate_noise",
     "find_issues",
     "find_label_issues",
