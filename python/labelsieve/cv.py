@@ -28,8 +28,18 @@ def _require_sklearn():
 
 
 def _rows(X: Any, index: np.ndarray) -> Any:
-    """Rows of X by position (pandas objects via .iloc)."""
-    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+    """Rows of X by position: pandas via .iloc, lists item by item, arrays
+    (dense or sparse) by fancy indexing."""
+    if hasattr(X, "iloc"):
+        return X.iloc[index]
+    if isinstance(X, (list, tuple)):
+        return [X[i] for i in index]
+    return X[index]
+
+
+def _n_rows(X: Any) -> int:
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
 
 
 def estimate_cv_predicted_probabilities(
@@ -60,8 +70,8 @@ def estimate_cv_predicted_probabilities(
     labels = check_labels_only(given, int(given.max()) + 1).astype(np.int64, copy=False)
     if isinstance(cv_n_folds, bool) or not isinstance(cv_n_folds, (int, np.integer)) or cv_n_folds < 2:
         raise ValueError(f"cv_n_folds must be an integer >= 2, got {cv_n_folds!r}")
-    if len(X) != labels.shape[0]:
-        raise ValueError(f"X has {len(X)} rows but labels has {labels.shape[0]} entries")
+    if _n_rows(X) != labels.shape[0]:
+        raise ValueError(f"X has {_n_rows(X)} rows but labels has {labels.shape[0]} entries")
     present = np.unique(labels)
     num_classes = int(present.size)
     if not np.array_equal(present, np.arange(num_classes)):
