@@ -14,6 +14,10 @@
 
 namespace labelsieve {
 
+// The smallest and largest of `count` probabilities (both NaN if any is NaN).
+template <class T>
+void value_range(const T* p, int64_t count, AccOf<T>* out, int n_threads);
+
 // Per-class example counts and NumPy-exact sums of the self-probabilities.
 template <class T, class L>
 void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_counts, AccOf<T>* out_sums,

@@ -39,4 +39,9 @@ LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k,
 template <class T, class Sink>
 LABELSIEVE_AVX512 void noise_rate_row_avx512(const T* row, int64_t k, int64_t y, int64_t row_index, Sink& sink);
 
+// Folds p[begin, end) into the running extremes *lo / *hi (T is float or
+// Half); returns true if some value was NaN.
+template <class T>
+LABELSIEVE_AVX512 bool value_range_avx512(const T* p, int64_t begin, int64_t end, float* lo, float* hi);
+
 }  // namespace labelsieve

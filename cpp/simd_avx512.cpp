@@ -24,11 +24,12 @@ bool use_avx512() {
 }  // namespace labelsieve
 
 #if LABELSIEVE_AVX512_BUILT
-// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own set1/undefined helpers.
-#pragma GCC diagnostic push
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized on their own
+// "undefined vector" helpers wherever they are inlined: silence it for the
+// rest of this file.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
-#pragma GCC diagnostic pop
 
 #include <cmath>
 #include <limits>
@@ -155,6 +156,25 @@ LABELSIEVE_AVX512 void noise_rate_row_avx512(const T* row, int64_t k, int64_t y,
         }
     }
 }
+
+template <class T>
+LABELSIEVE_AVX512 bool value_range_avx512(const T* p, int64_t begin, int64_t end, float* lo, float* hi) {
+    __m512 low = _mm512_set1_ps(*lo), high = _mm512_set1_ps(*hi);
+    __mmask16 nan = 0;
+    for (int64_t i = begin; i < end; i += 16) {
+        const __mmask16 valid = lanes(end - i);
+        const __m512 x = load16(p + i, valid, 0.0f);
+        nan |= _mm512_mask_cmp_ps_mask(valid, x, x, _CMP_UNORD_Q);
+        low = _mm512_mask_min_ps(low, valid, low, x);
+        high = _mm512_mask_max_ps(high, valid, high, x);
+    }
+    *lo = _mm512_reduce_min_ps(low);
+    *hi = _mm512_reduce_max_ps(high);
+    return nan != 0;
+}
+
+template bool value_range_avx512<float>(const float*, int64_t, int64_t, float*, float*);
+template bool value_range_avx512<Half>(const Half*, int64_t, int64_t, float*, float*);
 
 #define LABELSIEVE_JOINT(T, L)                                                                                 \
     template bool joint_rows_avx512<T, L>(const L*, const T*, int64_t, const float*, bool, float, int64_t, int64_t, \

@@ -116,6 +116,20 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
     });
 }
 
+void value_range(const py::object& pred_probs, const py::object& out, int64_t n_threads) {
+    int64_t n, k;
+    FloatKind kind;
+    py::array probs = check_probs(pred_probs, n, k, kind);
+    const int threads = check_threads(n_threads);
+    with_float(kind, [&](auto t) {
+        using T = decltype(t);
+        py::array out_arr = check_output(out, dtype_of<AccOf<T>>(), 2, "out");
+        run_without_gil(n * k, [&] {
+            labelsieve::value_range<T>(data_of<T>(probs), n * k, mutable_data_of<AccOf<T>>(out_arr), threads);
+        });
+    });
+}
+
 void entropy_sums(const py::object& pred_probs, const py::object& out, int64_t n_threads) {
     int64_t n, k;
     FloatKind kind;
@@ -209,6 +223,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("n_threads"));
     m.def("row_stats", &row_stats, py::arg("labels"), py::arg("pred_probs"), py::arg("shift"), py::arg("out_self"),
           py::arg("out_other"), py::arg("n_threads"));
+    m.def("value_range", &value_range, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),
           py::arg("prune_counts"), py::arg("class_ok"), py::arg("out_mask"), py::arg("n_threads"));

@@ -31,6 +31,9 @@ def run_all(backend, labels, p, n_threads, seed=0):
     n, k = p.shape
     rng = np.random.default_rng(seed)
     out = {}
+    extremes = np.empty(2, _passes.accumulator_dtype(p.dtype))
+    backend.value_range(p, extremes, n_threads)
+    out["value_range"] = _bits(extremes)
     counts = np.zeros(k, np.int64)
     sums = np.zeros(k, _passes.accumulator_dtype(p.dtype))
     backend.class_sums(labels, p, counts, sums, n_threads)

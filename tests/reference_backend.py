@@ -54,6 +54,13 @@ def row_stats(labels, p, shift, out_self, out_other, n_threads):
     out_other[:] = np.max(others, axis=-1)
 
 
+def value_range(p, out, n_threads):
+    if p.size == 0:
+        out[:] = (np.inf, -np.inf)
+    else:
+        out[:] = (p.min(), p.max())  # NaN propagates through both
+
+
 def entropy_sums(p, out, n_threads):
     p = p.astype(np.float64) if p.dtype == np.float16 else p
     out[:] = np.sum(xlogy(p, p), axis=1)

@@ -123,3 +123,27 @@ def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(backend_name
     for name, call in calls.items():
         with pytest.raises(ValueError, match=r"labels must be integers in \[0, 4\)"):
             call()
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("special", ["nan", "inf", "-inf", "none", "empty"])
+def test_value_range_sees_every_value(backend_name, dtype, special):
+    """The validation pass: min and max over all values, NaN if any is NaN."""
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(8)
+    p = rng.uniform(-0.5, 1.5, (70001, 3)).astype(dtype)
+    if special == "empty":
+        p = p[:0]
+    elif special != "none":
+        p[69999, 2] = float(special)  # deep in the last block of the last thread
+    out = np.empty(2, np.float64 if dtype == np.float64 else np.float32)
+    expected = np.empty_like(out)
+    reference_backend.value_range(p, expected, 1)
+    for threads in (1, 2, 5):
+        backend.value_range(p, out, threads)
+        np.testing.assert_array_equal(out, expected)
+    if special == "nan":
+        assert np.isnan(out).all()
+    if special == "empty":
+        assert out.tolist() == [np.inf, -np.inf]

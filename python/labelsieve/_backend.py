@@ -33,6 +33,12 @@ Conventions shared by all primitives
 
 Primitives
 ----------
+``value_range(pred_probs, out, n_threads)``
+    out: A[2] = (min, max) over every value of pred_probs (any finite or
+    non-finite input; this is the validation pass), both NaN if any value is
+    NaN, (inf, -inf) for an empty array; the sign of a zero result is
+    unspecified.  One read (NumPy's min and max are two).
+
 ``class_sums(labels, pred_probs, out_counts, out_sums, n_threads)``
     out_counts: int64[K], out_sums: A[K].
     counts[k] = #{i : labels[i] == k};

@@ -31,14 +31,14 @@ class Problem:
         thresholds: Any = None,
     ):
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
-        inputs = check_inputs(labels, pred_probs)
+        self.n_threads = resolve_n_jobs(n_jobs)
+        self.backend = get_backend(backend)
+        inputs = check_inputs(labels, pred_probs, self.backend, self.n_threads)
         self.labels = inputs.labels
         self.pred_probs = inputs.pred_probs
         self.min_prob = inputs.min_prob
         self.max_prob = inputs.max_prob
         self.n, self.k = self.pred_probs.shape
-        self.n_threads = resolve_n_jobs(n_jobs)
-        self.backend = get_backend(backend)
         self.paper_rule = guess_rule == "paper"
         self._user_thresholds = None if thresholds is None else self._check_thresholds(thresholds)
 

@@ -103,10 +103,12 @@ def as_pred_probs(pred_probs: Any) -> np.ndarray:
     return arr
 
 
-def check_prob_range(pred_probs: np.ndarray) -> tuple[float, float]:
-    """Reject NaN/inf and values outside [-1e-6, 1 + 1e-6]; return (min, max)."""
-    lo = pred_probs.min()
-    hi = pred_probs.max()
+def check_prob_range(pred_probs: np.ndarray, backend: Any, n_threads: int) -> tuple[float, float]:
+    """Reject NaN/inf and values outside [-1e-6, 1 + 1e-6]; return (min, max).
+    One read of the array (the backend's value_range primitive)."""
+    extremes = np.empty(2, dtype=np.float64 if pred_probs.dtype == np.float64 else np.float32)
+    backend.value_range(pred_probs, extremes, n_threads)
+    lo, hi = extremes
     if np.isnan(lo) or np.isnan(hi):
         raise ValueError("pred_probs contains NaN values")
     if np.isinf(lo) or np.isinf(hi):
@@ -120,7 +122,7 @@ def check_prob_range(pred_probs: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def check_inputs(labels: Any, pred_probs: Any) -> Inputs:
+def check_inputs(labels: Any, pred_probs: Any, backend: Any, n_threads: int) -> Inputs:
     probs = as_pred_probs(pred_probs)
     arr = _labels_to_array(labels)
     n, k = probs.shape
@@ -142,7 +144,7 @@ def check_inputs(labels: Any, pred_probs: Any) -> Inputs:
             f"labels contain class {hi_label} but pred_probs has only {k} columns "
             "(labels must be in 0..K-1)"
         )
-    lo, hi = check_prob_range(probs)
+    lo, hi = check_prob_range(probs, backend, n_threads)
     return Inputs(_native_int_labels(arr, k), probs, lo, hi)
 
 

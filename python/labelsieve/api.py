@@ -50,7 +50,7 @@ def confident_joint(
     n_jobs: Optional[int] = None,
     backend: Optional[str] = None,
 ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
-    """The K x K confident joint C[given][likely true] (int64).
+    """The K x K confident joint ``C[given][likely true]`` (int64).
 
     ``guess_rule="cleanlab"`` (default) matches cleanlab: a row with two or
     more confident classes goes to its argmax over all classes;

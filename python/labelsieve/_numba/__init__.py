@@ -20,6 +20,7 @@ __all__ = [
     "class_sums",
     "joint_pass",
     "row_stats",
+    "value_range",
     "entropy_sums",
     "prune_by_noise_rate",
     "prune_by_class",
@@ -99,6 +100,11 @@ def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads):
             t, tmax = shift
             ok = _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), out_self, out_other)
     _require_labels_in_range(ok, pred_probs)
+
+
+def value_range(pred_probs, out, n_threads):
+    with _threads(n_threads):
+        _kernels.value_range(_carrier(pred_probs), _out(out))
 
 
 def entropy_sums(pred_probs, out, n_threads):

@@ -297,6 +297,45 @@ def entropy_sums(p, out):
         _entropy_block(p, b, out)
 
 
+# --- value_range ----------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _range_block(p, b, lows, highs, nans):
+    lo = np.inf
+    hi = -np.inf
+    nan = False
+    for i in range(b * BLOCK, min(p.shape[0], (b + 1) * BLOCK)):
+        for k in range(p.shape[1]):
+            x = widen(p[i, k])
+            lo = x if x < lo else lo
+            hi = x if x > hi else hi
+            nan = nan or x != x
+    lows[b] = lo
+    highs[b] = hi
+    nans[b] = nan
+
+
+@njit(**_PJIT)
+def value_range(p, out):
+    """out = (min, max) of every value, both NaN if any value is NaN."""
+    n_blocks = _n_blocks(p.shape[0])
+    lows = np.empty(n_blocks, np.float64)
+    highs = np.empty(n_blocks, np.float64)
+    nans = np.zeros(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        _range_block(p, b, lows, highs, nans)
+    if p.shape[0] == 0 or p.shape[1] == 0:
+        out[0] = np.inf
+        out[1] = -np.inf
+    elif nans.any():
+        out[0] = np.nan
+        out[1] = np.nan
+    else:
+        out[0] = lows.min()
+        out[1] = highs.max()
+
+
 # --- selections ---------------------------------------------------------------
 
 
