@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 BUILD_TYPE=${BUILD_TYPE:-Release}
-cmake -S . -B "build/dev-${BUILD_TYPE}" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
+# BUILD_DIR lets several people build the same tree at once without sharing ninja state.
+BUILD_DIR=${BUILD_DIR:-build/dev-${BUILD_TYPE}}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
   -DPython_EXECUTABLE="$(command -v "$PY")" \
   -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" ${CMAKE_ARGS:-} >/dev/null
-cmake --build "build/dev-${BUILD_TYPE}" -j "${JOBS:-2}"
-cp "build/dev-${BUILD_TYPE}"/_core*.so python/labelsieve/
+cmake --build "$BUILD_DIR" -j "${JOBS:-2}"
+cp "$BUILD_DIR"/_core*.so python/labelsieve/
 echo "built: $(ls python/labelsieve/_core*.so)"
