@@ -1,0 +1,77 @@
+"""Type stub for ``labelsieve._core``, the compiled C++ backend.
+
+The primitives and their exact results are specified in
+``labelsieve._backend`` (the primitive contract).  Every function checks its
+arguments (raising ``TypeError``/``ValueError`` naming the argument), writes
+into the caller's preallocated ``out_*`` arrays and returns ``None``.  Inputs
+are read in place and never modified.
+"""
+
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+#: Labels: 1-D C-contiguous int32 or int64, values in [0, K).
+Labels: TypeAlias = npt.NDArray[np.int32] | npt.NDArray[np.int64]
+#: Predicted probabilities (N, K) or scores (N,): float16, float32 or float64, C-contiguous.
+Floats: TypeAlias = npt.NDArray[np.float16] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
+#: The accumulator type: float32 for float16/float32 input, float64 for float64 input.
+Accumulators: TypeAlias = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+def value_range(
+    pred_probs: Floats,
+    out: Accumulators,
+    n_threads: int,
+) -> None: ...
+def class_sums(
+    labels: Labels,
+    pred_probs: Floats,
+    out_counts: npt.NDArray[np.int64],
+    out_sums: Accumulators,
+    n_threads: int,
+) -> None: ...
+def joint_pass(
+    labels: Labels,
+    pred_probs: Floats,
+    cut: Accumulators,
+    paper_rule: bool,
+    out_guess: npt.NDArray[np.int32],
+    out_joint: npt.NDArray[np.int64],
+    out_flags: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
+def row_stats(
+    labels: Labels,
+    pred_probs: Floats,
+    shift: tuple[Floats, Floats] | None,
+    out_self: Floats,
+    out_other: Floats,
+    n_threads: int,
+) -> None: ...
+def entropy_sums(
+    pred_probs: Floats,
+    out: Accumulators,
+    n_threads: int,
+) -> None: ...
+def prune_by_noise_rate(
+    labels: Labels,
+    pred_probs: Floats,
+    prune_counts: npt.NDArray[np.int64],
+    class_ok: npt.NDArray[np.uint8],
+    out_mask: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
+def prune_by_class(
+    labels: Labels,
+    pred_probs: Floats,
+    num_per_class: npt.NDArray[np.int64],
+    out_mask: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
+def select_lowest(
+    scores: Floats,
+    count: int,
+    out_mask: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
