@@ -21,6 +21,12 @@ from labelsieve.api import (
     order_label_issues,
 )
 from labelsieve.cv import estimate_cv_predicted_probabilities
+from labelsieve.health import (
+    find_overlapping_classes,
+    health_summary,
+    overall_label_health_score,
+    rank_classes_by_label_quality,
+)
 from labelsieve.losses import forward_corrected_cross_entropy, noise_adapted_cross_entropy
 
 __version__ = "0.1.0"
@@ -35,10 +41,14 @@ __all__ = [
     "estimate_noise",
     "find_issues",
     "find_label_issues",
+    "find_overlapping_classes",
     "forward_corrected_cross_entropy",
+    "health_summary",
     "label_quality_scores",
     "noise_adapted_cross_entropy",
     "num_label_issues",
+    "overall_label_health_score",
     "order_label_issues",
+    "rank_classes_by_label_quality",
     "__version__",
 ]
