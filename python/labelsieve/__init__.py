@@ -28,6 +28,7 @@ from labelsieve.health import (
     rank_classes_by_label_quality,
 )
 from labelsieve.losses import forward_corrected_cross_entropy, noise_adapted_cross_entropy
+from labelsieve import noise  # submodule: labelsieve.noise.generate_noisy_labels etc.
 
 __version__ = "0.1.0"
 
