@@ -6,9 +6,23 @@
 #include <atomic>
 #include <memory>
 
+#ifdef _WIN32
+#include <process.h>  // _getpid (Windows has no fork(), so the pid never changes)
+#else
 #include <unistd.h>
+#endif
 
 namespace labelsieve {
+
+namespace {
+#ifdef _WIN32
+using ProcessId = int;
+ProcessId current_process_id() { return _getpid(); }
+#else
+using ProcessId = pid_t;
+ProcessId current_process_id() { return getpid(); }
+#endif
+}  // namespace
 
 ThreadPool::~ThreadPool() {
     {
@@ -100,9 +114,9 @@ ThreadPool& ThreadPool::shared() {
     // parent's copy is leaked on purpose, its threads do not exist here).
     static std::mutex guard;
     static ThreadPool* pool = nullptr;
-    static pid_t owner = 0;
+    static ProcessId owner = 0;
     std::lock_guard<std::mutex> lock(guard);
-    const pid_t me = getpid();
+    const ProcessId me = current_process_id();
     if (pool == nullptr || owner != me) {
         pool = new ThreadPool();
         owner = me;
