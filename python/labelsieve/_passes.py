@@ -26,15 +26,20 @@ def thresholds(backend: ModuleType, labels, pred_probs, n_threads: int) -> tuple
     counts = np.zeros(num_classes, dtype=np.int64)
     sums = np.zeros(num_classes, dtype=accumulator_dtype(pred_probs.dtype))
     backend.class_sums(labels, pred_probs, counts, sums, n_threads)
+    return thresholds_from_sums(sums, counts, pred_probs.dtype), counts
+
+
+def thresholds_from_sums(sums: np.ndarray, counts: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
+    """Thresholds from the ``class_sums`` outputs (also used by the chunked path)."""
     present = counts > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         # np.mean divides a scalar sum by an intp count in float64, then casts.
-        means = (sums.astype(np.float64) / counts).astype(pred_probs.dtype)
+        means = (sums.astype(np.float64) / counts).astype(probs_dtype)
     if present.all():
         values = means
     else:
         values = np.where(present, means.astype(np.float64), float(MISSING_CLASS_THRESHOLD))
-    return np.clip(values, THRESHOLD_FLOOR, None), counts
+    return np.clip(values, THRESHOLD_FLOOR, None)
 
 
 def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
