@@ -1,0 +1,30 @@
+// Multi-label primitives: K one-vs-rest binary problems (class c against the
+// rest, probabilities [1 - p[:, c], p[:, c]], label onehot[:, c]) solved
+// together in one read of the N x K rows.  Contract in
+// python/labelsieve/_backend.py (multilabel_sums, multilabel_joint_pass).
+#pragma once
+#include <cstdint>
+
+#include "float_types.hpp"
+
+namespace labelsieve {
+
+// Bits of a (row, class) code written by multilabel_joint_pass.
+constexpr uint8_t kMlConfident = 1;   // at least one side reaches its threshold
+constexpr uint8_t kMlGuessOne = 2;    // the likely true binary label is 1
+constexpr uint8_t kMlReduced = 4;     // given side, boosted by 1e-6, is the first argmax
+constexpr uint8_t kMlArgmaxOne = 8;   // p > 1 - p (first argmax of the binary row is 1)
+
+// counts[c] = #positives of class c; sums[c][0] / sums[c][1] = NumPy's sum of
+// (1 - p) over the negatives / of p over the positives, ascending rows.
+template <class T>
+void multilabel_sums(const uint8_t* onehot, const T* p, int64_t n, int64_t k, int64_t* out_counts,
+                     AccOf<T>* out_sums, int n_threads);
+
+// Per (row, class): the binary confident-joint guess and flags (codes[n][k]),
+// and the (K, 2, 2) counts joint[c][given][guess] (no diagonal floor).
+template <class T>
+void multilabel_joint_pass(const uint8_t* onehot, const T* p, int64_t n, int64_t k, const AccOf<T>* cut,
+                           int64_t* out_joint, uint8_t* out_codes, int n_threads);
+
+}  // namespace labelsieve
