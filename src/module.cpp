@@ -7,6 +7,7 @@
 #include "arguments.hpp"
 #include "dispatch.hpp"
 #include "interruptible.hpp"
+#include "multilabel_binding.hpp"
 #include "primitives.hpp"
 
 namespace py = pybind11;
@@ -231,4 +232,5 @@ PYBIND11_MODULE(_core, m) {
           py::arg("out_mask"), py::arg("n_threads"));
     m.def("select_lowest", &select_lowest, py::arg("scores"), py::arg("count"), py::arg("out_mask"),
           py::arg("n_threads"));
+    register_multilabel(m);
 }
