@@ -213,15 +213,32 @@ def error_cases(tmp_path, labels, pred_probs):
     ]
 
 
+def check_one_line_error(returncode, stdout, stderr, message):
+    lines = stderr.strip().splitlines()
+    assert returncode == 2, stderr
+    assert len(lines) == 1 and lines[0].startswith("labelsieve: error:"), stderr
+    assert message in lines[0], (message, lines[0])
+    assert stdout == "" and "Traceback" not in stderr
+
+
 def test_errors_are_one_line_and_exit_2(tmp_path, data):
+    """The commonest mistakes as a subprocess (missing file, wrong shape, length mismatch,
+    unknown format); the rest in process through main(), which is the same code path."""
+    labels, pred_probs = data
+    cases = error_cases(tmp_path, labels, pred_probs)
+    for argv, message in (cases[0], cases[2], cases[3], cases[5]):
+        proc = run_cli("find-issues", *argv, check=False)
+        check_one_line_error(proc.returncode, proc.stdout, proc.stderr, message)
+
+
+def test_every_input_error_is_one_line(tmp_path, data, capsys):
+    from labelsieve.cli import main
+
     labels, pred_probs = data
     for argv, message in error_cases(tmp_path, labels, pred_probs):
-        proc = run_cli("find-issues", *argv, check=False)
-        lines = proc.stderr.strip().splitlines()
-        assert proc.returncode == 2, (argv, proc.stderr)
-        assert len(lines) == 1 and lines[0].startswith("labelsieve: error:"), (argv, proc.stderr)
-        assert message in lines[0], (message, lines[0])
-        assert proc.stdout == ""
+        returncode = main(["find-issues", *map(str, argv)])
+        out, err = capsys.readouterr()
+        check_one_line_error(returncode, out, err, message)
 
 
 def test_usage_errors_exit_2_without_traceback(tmp_path):

@@ -257,14 +257,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     import warnings
 
     args = build_parser().parse_args(argv)
-    warnings.showwarning = _show_warning
+    commands = {"demo": lambda: run_demo(args.backend, args.n_jobs),
+                "find-issues": lambda: run_find_issues(args),
+                "report": lambda: run_report(args)}
     try:
-        if args.command == "demo":
-            return run_demo(args.backend, args.n_jobs)
-        if args.command == "find-issues":
-            return run_find_issues(args)
-        if args.command == "report":
-            return run_report(args)
+        with warnings.catch_warnings():  # warnings as one "labelsieve: warning:" line each
+            warnings.showwarning = _show_warning
+            return commands[args.command]()
     except KeyboardInterrupt:
         _note("interrupted")
         return 130
@@ -277,7 +276,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         message = " ".join(str(exc).split())  # always one line
         _note(f"error: {message}")
         return 2
-    return 1
 
 
 if __name__ == "__main__":
