@@ -11,5 +11,9 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
   -DPython_EXECUTABLE="$(command -v "$PY")" \
   -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j "${JOBS:-2}"
-cp "$BUILD_DIR"/_core*.so python/labelsieve/
+# Copy then rename: overwriting the loaded .so in place would crash running processes.
+for so in "$BUILD_DIR"/_core*.so; do
+  cp "$so" "python/labelsieve/.$(basename "$so").tmp"
+  mv -f "python/labelsieve/.$(basename "$so").tmp" "python/labelsieve/$(basename "$so")"
+done
 echo "built: $(ls python/labelsieve/_core*.so)"
