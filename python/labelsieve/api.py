@@ -30,6 +30,15 @@ _LOW_FILTERS = ("low_normalized_margin", "low_self_confidence")
 _PRUNE_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
 
 
+def _dask_impl(labels: Any, pred_probs: Any):
+    """``labelsieve.dask`` when an input is a Dask array (it runs per block), else None."""
+    if any(type(x).__module__.startswith("dask.") for x in (labels, pred_probs)):
+        from labelsieve import dask as dask_impl
+
+        return dask_impl
+    return None
+
+
 def confident_thresholds(
     labels: ArrayLike, pred_probs: ArrayLike, *, n_jobs: Optional[int] = None, backend: Optional[str] = None
 ) -> np.ndarray:
@@ -57,6 +66,8 @@ def confident_joint(
     ``"paper"`` takes the argmax over the confident classes only.
     With ``return_indices_of_off_diagonals`` also returns the ascending row
     indices counted off the diagonal."""
+    if _dask_impl(labels, pred_probs):
+        return _dask_impl(labels, pred_probs).confident_joint(**locals())
     problem = Problem(
         labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, thresholds=thresholds
     )
@@ -126,6 +137,8 @@ def estimate_noise(
 ) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(py, noise_matrix, inverse_noise_matrix, confident_joint) — cleanlab's
     ``estimate_py_and_noise_matrices_from_probabilities``."""
+    if _dask_impl(labels, pred_probs):
+        return _dask_impl(labels, pred_probs).estimate_noise(**locals())
     problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, thresholds=thresholds)
     joint = problem.confident_joint(calibrate)
     py, noise, inverse = estimate_latent_from_joint(joint, problem.labels, py_method, converge_latent_estimates)
@@ -179,6 +192,8 @@ def label_quality_scores(
 ) -> np.ndarray:
     """Per-example label-quality score in [0, 1]; low means likely mislabeled.
     Methods: self_confidence, normalized_margin, confidence_weighted_entropy."""
+    if _dask_impl(labels, pred_probs):
+        return _dask_impl(labels, pred_probs).label_quality_scores(**locals())
     check_choice(method, "method", SCORE_METHODS)
     problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
     return _scores(problem, method, bool(adjust_pred_probs)).copy()
@@ -298,6 +313,8 @@ def find_issues(
     Parameters and results follow ``cleanlab.filter.find_label_issues``
     (2.9.0); ties at a selection cut-off go to the lower row index.
     """
+    if _dask_impl(labels, pred_probs):
+        return _dask_impl(labels, pred_probs).find_issues(**locals())
     problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule)
     remove = _check_find_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
     if return_indices_ranked_by is not None:
