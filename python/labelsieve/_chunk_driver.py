@@ -125,11 +125,7 @@ def confident_joint(driver: Driver, *, thresholds=None, calibrate=True, return_i
     counts, flags, _ = driver.joint_pass(True)
     joint = driver.problem(counts).confident_joint(calibrate)
     if return_indices_of_off_diagonals:
-        # rows counted off the diagonal (guess >= 0, guess != label), before un-flagging
-        raise NotImplementedError(
-            "return_indices_of_off_diagonals is not available in the chunked/Dask API; "
-            "use find_issues(filter_by='confident_learning') for the un-flagged set"
-        )
+        return joint, np.flatnonzero(flags & cp.OFF_DIAGONAL)
     return joint
 
 

@@ -28,6 +28,7 @@ from labelsieve._validate import _labels_to_array, _native_int_labels, as_pred_p
 BOOSTED_TOP = 1  # given label is the +1e-6-boosted argmax (cleanlab's _reduce_issues)
 ARGMAX_IS_LABEL = 2
 OFF_DIAGONAL_ISSUE = 4  # counted off the diagonal of the confident joint, and not BOOSTED_TOP
+OFF_DIAGONAL = 8  # counted off the diagonal of the confident joint
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,9 @@ def joint_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, ne
         counts = joint.counts
         flags = joint.flags & (BOOSTED_TOP | ARGMAX_IS_LABEL)
         flags |= problem.off_diagonal_issue_mask.astype(np.uint8) * np.uint8(OFF_DIAGONAL_ISSUE)
+        off = np.zeros(problem.n, dtype=np.uint8)
+        off[joint.off_diagonal_indices(problem.labels)] = OFF_DIAGONAL
+        flags |= off
     else:
         counts = np.zeros((k, k), dtype=np.int64)
         flags = problem.flags_only.flags & (BOOSTED_TOP | ARGMAX_IS_LABEL)

@@ -144,15 +144,16 @@ def confident_joint(
     *,
     thresholds: Any = None,
     calibrate: bool = True,
+    return_indices_of_off_diagonals: bool = False,
     guess_rule: str = "cleanlab",
     n_jobs: Optional[int] = None,
     backend: Optional[str] = None,
     progress: Progress = None,
-) -> np.ndarray:
-    """:func:`labelsieve.confident_joint` over chunks (``return_indices_of_off_diagonals``
-    is not offered here)."""
+):
+    """:func:`labelsieve.confident_joint` over chunks (indices are global row numbers)."""
     return drv.confident_joint(
-        _driver(chunks, progress, n_jobs, backend, guess_rule), thresholds=thresholds, calibrate=calibrate
+        _driver(chunks, progress, n_jobs, backend, guess_rule), thresholds=thresholds, calibrate=calibrate,
+        return_indices_of_off_diagonals=return_indices_of_off_diagonals,
     )
 
 
