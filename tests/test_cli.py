@@ -277,3 +277,36 @@ def test_encode_labels_rules():
         encode_labels(np.array([0.5]), None, 2)
     with pytest.raises(InputError, match="NaN"):
         encode_labels(np.array([np.nan]), None, 2)
+
+
+def test_progress_bar_draws_only_on_a_terminal(tmp_path, data, monkeypatch):
+    import io
+
+    from labelsieve import _io, _progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("LABELSIEVE_PROGRESS", raising=False)
+    monkeypatch.setattr(_progress, "BLOCK_BYTES", 1024)  # many row blocks
+    _, pred_probs = data
+    np.save(tmp_path / "p.npy", pred_probs)
+    memmap = _io.read_pred_probs(str(tmp_path / "p.npy")).values
+    tty = Terminal()
+    with _progress.Progress(2, stream=tty) as bar:
+        bar.step("reading")
+        _progress.page_in(memmap, bar)
+        bar.step("done")
+    text = tty.getvalue()
+    blocks = -(-N // (1024 // (K * 4)))
+    assert text.count("\r[") == 1 + blocks + 1 and "1/2 reading" in text and "2/2 done" in text
+    assert text.endswith("\r")  # the line is cleared at the end
+    assert "[" + "#" * 12 + "-" * 12 + "] 1/2" in text  # half way after reading
+    piped = io.StringIO()
+    with _progress.Progress(2, stream=piped) as bar:
+        bar.step("reading")
+        _progress.page_in(memmap, bar)
+    assert piped.getvalue() == ""
+    monkeypatch.setenv("LABELSIEVE_PROGRESS", "0")
+    assert not _progress.progress_enabled(tty)
