@@ -17,7 +17,7 @@ import pytest
 import cleanlab.count
 import cleanlab.dataset as cd
 import labelsieve
-from labelsieve import _backend
+from labelsieve import _backend, multilabel
 from datasets import KINDS, noisy_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -235,10 +235,18 @@ def test_bad_inputs_name_the_argument():
         labelsieve.health_summary(labels, p[:10], verbose=False)
     with pytest.raises(ValueError, match="backend"):
         labelsieve.find_overlapping_classes(labels, p, backend="fortran")
-    for function in (labelsieve.rank_classes_by_label_quality, labelsieve.find_overlapping_classes,
-                     labelsieve.overall_label_health_score, labelsieve.health_summary):
-        with pytest.raises(NotImplementedError, match="multilabel"):
+    pointers = {labelsieve.rank_classes_by_label_quality: "rank_classes_by_multilabel_quality",
+                labelsieve.find_overlapping_classes: "common_multilabel_issues",
+                labelsieve.overall_label_health_score: "overall_multilabel_health_score",
+                labelsieve.health_summary: "multilabel_health_summary"}
+    for function, instead in pointers.items():
+        with pytest.raises(NotImplementedError, match=f"labelsieve.multilabel.{instead}"):
             function(labels, p, multi_label=True)
+        with pytest.raises(ValueError):  # the exception type cleanlab raises here
+            function(labels, p, multi_label=True)
+        with pytest.raises(ValueError):
+            getattr(cd, function.__name__)(labels, p, multi_label=True)
+        assert callable(getattr(multilabel, instead))
 
 
 def test_missing_pandas_raises_a_clear_import_error(monkeypatch):

@@ -54,11 +54,15 @@ def _pandas():
     return pandas
 
 
-def _reject_multi_label(multi_label: bool) -> None:
+class MultiLabelNotSupported(NotImplementedError, ValueError):
+    """multi_label=True: these summaries are single-label; the multi-label
+    ones are in labelsieve.multilabel.  A ValueError too, as cleanlab raises."""
+
+
+def _reject_multi_label(multi_label: bool, instead: str) -> None:
     if multi_label:
-        raise NotImplementedError(
-            "multi_label=True is not supported by labelsieve.health; "
-            "use the multi-label functions in labelsieve.multilabel"
+        raise MultiLabelNotSupported(
+            f"multi_label=True is not supported here; for multi-label data call labelsieve.multilabel.{instead}"
         )
 
 
@@ -143,7 +147,7 @@ def rank_classes_by_label_quality(
 
     Returns a pandas DataFrame.
     """
-    _reject_multi_label(multi_label)
+    _reject_multi_label(multi_label, "rank_classes_by_multilabel_quality")
     pd = _pandas()
     matrix = _joint(labels, pred_probs, joint, confident_joint, n_jobs, backend)
     count = _num_examples(num_examples, labels, confident_joint)
@@ -196,7 +200,7 @@ def find_overlapping_classes(
 
     Returns a pandas DataFrame.
     """
-    _reject_multi_label(multi_label)
+    _reject_multi_label(multi_label, "common_multilabel_issues")
     pd = _pandas()
     matrix = _joint(labels, pred_probs, joint, confident_joint, n_jobs, backend)
     count = _num_examples(num_examples, labels, confident_joint)
@@ -255,7 +259,7 @@ def overall_label_health_score(
     from ``confident_joint``.  ``verbose`` prints a two-line summary.
     Needs no pandas.
     """
-    _reject_multi_label(multi_label)
+    _reject_multi_label(multi_label, "overall_multilabel_health_score")
     count = _num_examples(num_examples, labels, confident_joint)
     if labels is None or pred_probs is None:
         matrix = _joint(labels, pred_probs, joint, confident_joint, n_jobs, backend)
@@ -308,7 +312,7 @@ def health_summary(
     With only ``labels`` and ``pred_probs``, ``pred_probs`` is read once per
     pass (the joint and the issue count share them).
     """
-    _reject_multi_label(multi_label)
+    _reject_multi_label(multi_label, "multilabel_health_summary")
     pd = _pandas()
     count = _num_examples(num_examples, labels, confident_joint)
     shared = labels is not None and pred_probs is not None and joint is None and confident_joint is None
