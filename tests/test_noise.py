@@ -233,6 +233,14 @@ def test_bad_inputs_name_the_argument():
         ln.generate_noise_matrix_from_trace(3, 2.0, py=[0.3, 0.3, 0.4], max_iter=None)
     with pytest.raises(TypeError, match="seed"):
         ln.generate_noise_matrix_from_trace(3, 2.0, py=[0.3, 0.3, 0.4], seed="x")
+    with pytest.raises(TypeError, match="frac_zero_noise_rates"):
+        ln.generate_noise_matrix_from_trace(3, 2.0, py=[0.3, 0.3, 0.4], frac_zero_noise_rates="half")
+    with pytest.raises(ValueError, match="max_noise_rate"):
+        ln.generate_noise_matrix_from_trace(3, 2.0, py=[0.3, 0.3, 0.4], max_noise_rate=np.nan)
+    with pytest.raises(TypeError, match="true_labels"):
+        ln.generate_noisy_labels(["a", "b"], np.eye(2))
+    with pytest.raises(ValueError, match="true_labels"):
+        ln.generate_noisy_labels([[0, 1]], np.eye(2))
     with pytest.raises(ValueError, match="max_trace_prob"):
         ln.generate_noise_matrix_from_trace(4, 3.0, py=np.full(4, 0.25), max_trace_prob=0.5)
     with pytest.raises(ValueError, match="min_trace_prob"):

@@ -133,6 +133,14 @@ def generate_noise_matrix_from_trace(
     K = _check_int(K, "K")
     max_iter = _check_int(max_iter, "max_iter")
     trace = _check_number(trace, "trace")
+    for name, value in (
+        ("max_trace_prob", max_trace_prob),
+        ("min_trace_prob", min_trace_prob),
+        ("max_noise_rate", max_noise_rate),
+        ("min_noise_rate", min_noise_rate),
+        ("frac_zero_noise_rates", frac_zero_noise_rates),
+    ):
+        _check_number(value, name)
     if valid_noise_matrix and trace <= 1:
         raise ValueError(f"trace must be > 1 when valid_noise_matrix=True, got trace = {trace}")
     if valid_noise_matrix and py is None and K > 2:
@@ -178,7 +186,10 @@ def generate_noisy_labels(
     """
     matrix = _as_noise_matrix(noise_matrix)
     k = matrix.shape[0]
-    true = np.array(_labels_to_array(true_labels))
+    try:
+        true = np.array(_labels_to_array(true_labels))
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"true_labels: {exc}") from None
     if true.size == 0:
         raise ValueError("true_labels is empty")
     if int(true.min()) < 0 or int(true.max()) >= k:
