@@ -49,7 +49,10 @@ def random_cases():
 CASES = list(random_cases())
 
 
-@pytest.mark.parametrize("seed,k,kind,dtype", CASES, ids=[f"{s}-k{k}-{kind}-{np.dtype(d).name}" for s, k, kind, d in CASES])
+CASE_IDS = [f"{s}-k{k}-{kind}-{np.dtype(d).name}" for s, k, kind, d in CASES]
+
+
+@pytest.mark.parametrize("seed,k,kind,dtype", CASES, ids=CASE_IDS)
 def test_labels_and_pred_probs_match_cleanlab(seed, k, kind, dtype):
     labels, p = noisy_dataset(seed, 400 + 37 * seed, k, dtype, kind)
     names = [f"class {i}" for i in range(k)]

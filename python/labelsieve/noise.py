@@ -96,7 +96,8 @@ def noise_matrix_is_valid(noise_matrix: ArrayLike, py: ArrayLike, *, verbose: bo
     for k in range(len(priors)):
         ok = given[k] * priors[k] < joint[k][k]
         if verbose:
-            print(f"class {k}: P(given)*P(true) = {given[k] * priors[k]:.6g} < P(given, true) = {joint[k][k]:.6g}: {ok}")
+            product = given[k] * priors[k]
+            print(f"class {k}: P(given)*P(true) = {product:.6g} < P(given, true) = {joint[k][k]:.6g}: {ok}")
         if not ok:
             return False
     return True
