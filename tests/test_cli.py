@@ -290,6 +290,7 @@ def test_progress_bar_draws_only_on_a_terminal(tmp_path, data, monkeypatch):
 
     monkeypatch.delenv("LABELSIEVE_PROGRESS", raising=False)
     monkeypatch.setattr(_progress, "BLOCK_BYTES", 1024)  # many row blocks
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 60.0)  # no timed redraws: count exactly
     _, pred_probs = data
     np.save(tmp_path / "p.npy", pred_probs)
     memmap = _io.read_pred_probs(str(tmp_path / "p.npy")).values
@@ -310,3 +311,53 @@ def test_progress_bar_draws_only_on_a_terminal(tmp_path, data, monkeypatch):
     assert piped.getvalue() == ""
     monkeypatch.setenv("LABELSIEVE_PROGRESS", "0")
     assert not _progress.progress_enabled(tty)
+
+
+def test_progress_redraws_elapsed_time_during_a_long_step(monkeypatch):
+    import io
+    import time
+
+    from labelsieve import _progress
+
+    monkeypatch.setattr(_progress, "TICK_SECONDS", 0.02)
+    stream = io.StringIO()
+    bar = _progress.Progress(1, stream=stream, enabled=True)
+    bar.step("waiting")
+    time.sleep(0.3)
+    bar.close()
+    assert stream.getvalue().count("\r[") >= 4  # the first draw plus timed redraws
+    drawn = len(stream.getvalue())
+    bar.step("after close")
+    time.sleep(0.05)
+    assert len(stream.getvalue()) == drawn  # nothing once closed
+
+
+def test_bundled_cifar_npz_for_both_inputs_with_top(tmp_path):
+    """The real bundled set: labels (noisy_labels) and pred_probs from one .npz; --top
+    keeps the worst rows of the same ranking; the demo's 14,319 issues."""
+    from labelsieve.cli import DEMO_FILE, load_demo
+
+    path = os.path.join(os.path.dirname(labelsieve.__file__), "data", DEMO_FILE)
+    proc = run_cli("find-issues", "--labels", path, "--pred-probs", path, "--top", 25)
+    assert "14,319 label issues" in proc.stderr and "the worst 25" in proc.stderr
+    data = load_demo()
+    order, given, suggested, scores = expected_rows(data["noisy_labels"], data["pred_probs"])
+    rows = read_csv(proc.stdout, from_text=True)
+    assert [int(r[0]) for r in rows] == order[:25].tolist()
+    assert [int(r[2]) for r in rows] == suggested[:25].tolist()
+    np.testing.assert_array_equal(np.array([float(r[3]) for r in rows], dtype=scores.dtype), scores[:25])
+
+
+def test_warnings_are_one_line(tmp_path, data, capsys):
+    from labelsieve.cli import main
+
+    labels, pred_probs = data
+    labels = np.where(labels == 3, 0, labels)
+    labels[5] = 3  # class 3 has a single example: "may not flag all label issues"
+    np.save(tmp_path / "l.npy", labels)
+    np.save(tmp_path / "p.npy", pred_probs)
+    assert main(["find-issues", "--labels", str(tmp_path / "l.npy"), "--pred-probs", str(tmp_path / "p.npy"),
+                 "--out", str(tmp_path / "o.csv")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("labelsieve: warning: May not flag all label issues")
+    assert err[1].startswith("labelsieve: 400 examples")

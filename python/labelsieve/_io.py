@@ -297,7 +297,7 @@ CSV_COLUMNS = ("index", "given_label", "suggested_label", "label_quality_score")
 _CSV_BLOCK = 65536
 
 
-def write_issues_csv(path: str, table, class_names: Optional[Sequence[str]] = None, method: str = "") -> None:
+def write_issues_csv(path: str, table, class_names: Optional[Sequence[str]] = None) -> None:
     """Write an :class:`labelsieve.report.IssueTable` as CSV (``path`` "-" = stdout).
 
     Labels are written as class names when ``class_names`` is given (labels that
@@ -306,19 +306,20 @@ def write_issues_csv(path: str, table, class_names: Optional[Sequence[str]] = No
     """
     import sys
 
-    names = None if class_names is None else [str(n) for n in class_names]
-
-    def label(value) -> str:
-        return _csv_text(names[int(value)]) if names is not None else str(int(value))
-
+    names = None if class_names is None else [_csv_text(str(n)) for n in class_names]
     stream = sys.stdout if path == "-" else open(path, "w", encoding="utf-8", newline="")
     try:
         stream.write(",".join(CSV_COLUMNS) + "\n")
         for start in range(0, len(table), _CSV_BLOCK):
             rows = slice(start, start + _CSV_BLOCK)
+            # .tolist() gives Python ints/floats: much faster to format than NumPy scalars,
+            # and repr() of a float32 score's exact value parses back to that float32.
+            given, suggested = table.given[rows].tolist(), table.suggested[rows].tolist()
+            if names is not None:
+                given, suggested = [names[g] for g in given], [names[s] for s in suggested]
             stream.write("".join(
-                f"{int(i)},{label(g)},{label(s)},{float(q)!r}\n"
-                for i, g, s, q in zip(table.index[rows], table.given[rows], table.suggested[rows], table.score[rows])
+                f"{i},{g},{s},{q!r}\n"
+                for i, g, s, q in zip(table.index[rows].tolist(), given, suggested, table.score[rows].tolist())
             ))
         stream.flush()
     finally:

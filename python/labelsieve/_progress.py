@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from typing import IO, Iterator, Optional
 
@@ -17,6 +18,7 @@ import numpy as np
 
 BAR_WIDTH = 24
 BLOCK_BYTES = 64 << 20  # row blocks of about 64 MiB when paging a memmap in
+TICK_SECONDS = 0.25  # the elapsed time is redrawn this often during a long step
 
 
 def progress_enabled(stream: IO[str]) -> bool:
@@ -34,7 +36,10 @@ class Progress:
     """Steps of a run, drawn as ``[#####-----] 2/4 finding issues  1.3 s``.
 
     ``step(label)`` starts the next step; ``update(fraction)`` moves the bar
-    within it; ``close()`` clears the line.  All calls are no-ops when disabled.
+    within it; ``close()`` clears the line.  While a step runs, a background
+    thread redraws the elapsed time every quarter second (the passes release
+    the GIL), so a long step is visibly alive.  All calls are no-ops when
+    disabled.
     """
 
     def __init__(self, total_steps: int, stream: Optional[IO[str]] = None, enabled: Optional[bool] = None):
@@ -43,22 +48,42 @@ class Progress:
         self.total = max(1, int(total_steps))
         self.done = 0
         self.label = ""
+        self.fraction = 0.0
         self.start = time.perf_counter()
         self._width = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: Optional[threading.Thread] = None
 
     def step(self, label: str) -> None:
-        if self.label:
-            self.done = min(self.done + 1, self.total)
-        self.label = label
-        self._draw(0.0)
-
-    def update(self, fraction: float) -> None:
-        self._draw(min(max(fraction, 0.0), 1.0))
-
-    def _draw(self, fraction: float) -> None:
         if not self.enabled:
             return
-        overall = (self.done + fraction) / self.total
+        with self._lock:
+            if self.label:
+                self.done = min(self.done + 1, self.total - 1)
+            self.label = label
+            self.fraction = 0.0
+            self._draw()
+        if self._ticker is None:
+            self._ticker = threading.Thread(target=self._tick, name="labelsieve-progress", daemon=True)
+            self._ticker.start()
+
+    def update(self, fraction: float) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self.fraction = min(max(fraction, 0.0), 1.0)
+            self._draw()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                self._draw()
+
+    def _draw(self) -> None:
+        overall = (self.done + self.fraction) / self.total
         filled = int(round(overall * BAR_WIDTH))
         elapsed = time.perf_counter() - self.start
         text = (f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {self.done + 1}/{self.total} "
@@ -69,10 +94,18 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-        self._width = 0
+        """Stop drawing and clear the line (later calls draw nothing)."""
+        if not self.enabled:
+            return
+        self._stop.set()
+        with self._lock:
+            if self._width:
+                self.stream.write("\r" + " " * self._width + "\r")
+                self.stream.flush()
+            self._width = 0
+            self.enabled = False
+        if self._ticker is not None:
+            self._ticker.join()
 
     def __enter__(self) -> "Progress":
         return self

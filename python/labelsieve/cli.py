@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     out = find.add_argument_group("output")
     out.add_argument("--out", "-o", metavar="FILE", default="-",
                      help="CSV file to write (default: standard output)")
+    out.add_argument("--top", type=_positive_int, default=None, metavar="N",
+                     help="write only the N worst issues (default: all)")
 
     report = sub.add_parser("report", help="write an HTML report (noise heatmap, class quality, issues)",
                             description=REPORT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,9 +213,14 @@ def run_find_issues(args: argparse.Namespace) -> int:
         table = rank_issues(labels, pred_probs, filter_by=args.filter_by, rank_by=args.rank_by,
                             n_jobs=args.n_jobs, backend=args.backend, progress=progress)
         progress.step("writing")
-        write_issues_csv(args.out, table, names if by_name else None, args.rank_by)
+        if args.out == "-":
+            progress.close()  # the CSV may be going to the same terminal
+        shown = table if args.top is None else table.head(args.top)
+        write_issues_csv(args.out, shown, names if by_name else None)
     n, k = pred_probs.shape
     where = "standard output" if args.out == "-" else args.out
+    if len(shown) < len(table):
+        where = f"the worst {len(shown):,} to {where}"
     _note(f"{n:,} examples x {k} classes: {len(table):,} label issues ({len(table) / n:.1%}) "
           f"by {args.filter_by}, ranked by {args.rank_by}; wrote {where} "
           f"in {time.perf_counter() - start:.2f} s")
