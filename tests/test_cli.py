@@ -361,3 +361,27 @@ def test_warnings_are_one_line(tmp_path, data, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and err[0].startswith("labelsieve: warning: May not flag all label issues")
     assert err[1].startswith("labelsieve: 400 examples")
+
+
+def test_pandas_written_csv_files(tmp_path, data):
+    """pandas' to_csv() writes an index column under an empty header cell: it is dropped,
+    and the header names the columns (here the classes, so name labels map by it)."""
+    pd = pytest.importorskip("pandas")
+    labels, pred_probs = data
+    pd.Series(np.array(NAMES)[labels], name="animal").to_csv(tmp_path / "l.csv")
+    pd.DataFrame(pred_probs.astype(np.float64), columns=NAMES).to_csv(tmp_path / "p.csv")
+    proc = run_cli("find-issues", "--labels", tmp_path / "l.csv", "--pred-probs", tmp_path / "p.csv")
+    assert "0=cat 1=dog 2=bird 3=fish" in proc.stderr
+    assert_csv_equals_api(read_csv(proc.stdout, from_text=True), labels, pred_probs.astype(np.float64), names=NAMES)
+
+
+def test_parquet_without_pyarrow_names_the_extra(tmp_path, data, capsys, monkeypatch):
+    from labelsieve.cli import main
+
+    (tmp_path / "p.parquet").write_bytes(b"PAR1")
+    np.save(tmp_path / "l.npy", data[0])
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    assert main(["find-issues", "--labels", str(tmp_path / "l.npy"), "--pred-probs", str(tmp_path / "p.parquet")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == 'labelsieve: error: reading .parquet files needs pyarrow: pip install "labelsieve[parquet]"'

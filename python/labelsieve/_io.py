@@ -135,14 +135,17 @@ def _read_csv(path: str, what: str, key: Optional[str] = None) -> Table:
     # when it is the requested key or a conventional label column name.
     first = [c.strip() for c in rows[0]]
     header = None
-    if not all(_is_number(c) for c in first) and len(rows) > 1 and all(_is_number(c) for c in rows[1]):
+    if width > 1 and first[0] == "":
+        # pandas' to_csv(): a header whose first cell is empty, over an index column (dropped)
+        header, rows = first[1:], [row[1:] for row in rows]
+    elif not all(_is_number(c) for c in first) and len(rows) > 1 and all(_is_number(c) for c in rows[1]):
         header = first
     elif key is not None and key in first:
         header = first
     elif any(c.lower() in LABEL_KEYS + ("class", "class_name", "target") for c in first):
         header = first
     body = rows[1:] if header else rows
-    columns = list(zip(*body)) if body else [() for _ in range(width)]
+    columns = list(zip(*body)) if body else [() for _ in range(len(rows[0]))]
     arrays = []
     for column in columns:
         cells = [c.strip() for c in column]
