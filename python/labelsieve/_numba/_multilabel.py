@@ -1,0 +1,106 @@
+"""Numba twins of the multi-label primitives (contract: ``labelsieve._backend``).
+
+Bit-identical to the C++ kernels in ``cpp/multilabel.cpp``.  The class pass
+here gathers each binary group into a buffer and sums it with the shared
+pairwise routines (one class per parallel task); the C++ core streams the
+same additions out of a single read instead.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from labelsieve._numba._kernels import BLOCK, _n_blocks
+from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer
+from labelsieve._numba._scalars import narrow_like, widen, zero_of
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+_PJIT = dict(_JIT, parallel=True)
+
+CONFIDENT = 1  # bits of a (row, class) code; same values as cpp/multilabel.hpp
+GUESS_ONE = 2
+REDUCED = 4
+ARGMAX_ONE = 8
+
+
+@njit(**_JIT)
+def _complement(one, p):
+    """NumPy's ``1 - p`` rounded to p's type (one: the widened value)."""
+    return narrow_like((zero_of(one) + np.float32(1.0)) - one, p)
+
+
+@njit(**_JIT)
+def _class_sums_one(onehot, p, c, count, out_sums, through_buffer):
+    n = p.shape[0]
+    positives = np.empty(count, out_sums.dtype)
+    negatives = np.empty(n - count, out_sums.dtype)
+    a = 0
+    b = 0
+    for i in range(n):
+        one = widen(p[i, c])
+        if onehot[i, c] != 0:
+            positives[a] = one
+            a += 1
+        else:
+            negatives[b] = _complement(one, p)
+            b += 1
+    if through_buffer:
+        out_sums[c, 0] = numpy_sum_through_buffer(negatives, 0, b)
+        out_sums[c, 1] = numpy_sum_through_buffer(positives, 0, a)
+    else:
+        out_sums[c, 0] = numpy_sum(negatives, 0, b)
+        out_sums[c, 1] = numpy_sum(positives, 0, a)
+
+
+@njit(**_PJIT)
+def multilabel_sums(onehot, p, out_counts, out_sums, through_buffer):
+    n, num_classes = p.shape
+    for c in prange(num_classes):
+        count = 0
+        for i in range(n):
+            count += onehot[i, c] != 0
+        out_counts[c] = count
+        _class_sums_one(onehot, p, c, count, out_sums, through_buffer)
+
+
+@njit(**_JIT)
+def _joint_block(onehot, p, cut, boost, b, joint, out_codes):
+    n, num_classes = p.shape
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        for c in range(num_classes):
+            one = widen(p[i, c])
+            zero = _complement(one, p)
+            y = 1 if onehot[i, c] != 0 else 0
+            confident0 = zero >= cut[c, 0]
+            confident1 = one >= cut[c, 1]
+            argmax_one = one > zero
+            if confident0 and confident1:
+                guess_one = argmax_one
+            else:
+                guess_one = confident1
+            if y == 1:
+                reduced = narrow_like(one + boost, p) > zero
+            else:
+                reduced = narrow_like(zero + boost, p) >= one
+            code = 0
+            if confident0 or confident1:
+                code |= CONFIDENT
+                joint[c, y, 1 if guess_one else 0] += 1
+            if guess_one:
+                code |= GUESS_ONE
+            if reduced:
+                code |= REDUCED
+            if argmax_one:
+                code |= ARGMAX_ONE
+            out_codes[i, c] = code
+
+
+@njit(**_PJIT)
+def multilabel_joint_pass(onehot, p, cut, boost, out_joint, out_codes):
+    n, num_classes = p.shape
+    n_blocks = _n_blocks(n)
+    partial = np.zeros((n_blocks, num_classes, 2, 2), np.int64)
+    for b in prange(n_blocks):
+        _joint_block(onehot, p, cut, boost, b, partial[b], out_codes)
+    out_joint[:, :, :] = 0
+    for b in range(n_blocks):
+        out_joint += partial[b]
