@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numba
 import numpy as np
 
-from labelsieve._numba import _kernels
+from labelsieve._numba import _kernels, _multilabel
 
 __all__ = [
     "class_sums",
@@ -25,6 +25,8 @@ __all__ = [
     "prune_by_noise_rate",
     "prune_by_class",
     "select_lowest",
+    "multilabel_sums",
+    "multilabel_joint_pass",
 ]
 
 _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
@@ -132,3 +134,18 @@ def prune_by_class(labels, pred_probs, num_per_class, out_mask, n_threads):
 def select_lowest(scores, count, out_mask, n_threads):
     with _threads(n_threads):
         _kernels.select_lowest(_carrier(scores), int(count), _out(out_mask))
+
+
+def multilabel_sums(onehot, pred_probs, out_counts, out_sums, n_threads):
+    through_buffer = np.asarray(pred_probs).dtype == np.float16
+    with _threads(n_threads):
+        _multilabel.multilabel_sums(
+            _carrier(onehot), _carrier(pred_probs), _out(out_counts), _out(out_sums), through_buffer
+        )
+
+
+def multilabel_joint_pass(onehot, pred_probs, cut, out_joint, out_codes, n_threads):
+    p = _carrier(pred_probs)
+    boost = _HALF_BOOST if p.dtype == np.uint16 else p.dtype.type(1e-6)
+    with _threads(n_threads):
+        _multilabel.multilabel_joint_pass(_carrier(onehot), p, _carrier(cut), boost, _out(out_joint), _out(out_codes))
