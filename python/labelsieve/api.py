@@ -58,6 +58,7 @@ def confident_joint(
     guess_rule: str = "cleanlab",
     n_jobs: Optional[int] = None,
     backend: Optional[str] = None,
+    multi_label: bool = False,
 ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
     """The K x K confident joint ``C[given][likely true]`` (int64).
 
@@ -65,7 +66,17 @@ def confident_joint(
     more confident classes goes to its argmax over all classes;
     ``"paper"`` takes the argmax over the confident classes only.
     With ``return_indices_of_off_diagonals`` also returns the ascending row
-    indices counted off the diagonal."""
+    indices counted off the diagonal.
+    ``multi_label=True``: labels are lists of classes (or a 0/1 matrix); see
+    ``labelsieve.multilabel.confident_joint`` ((K, 2, 2) result)."""
+    if multi_label:
+        from labelsieve import multilabel
+
+        return multilabel.confident_joint(
+            labels, pred_probs, thresholds=thresholds, calibrate=calibrate, n_jobs=n_jobs, backend=backend,
+            return_indices_of_off_diagonals=return_indices_of_off_diagonals,
+        )
+    del multi_label  # not a parameter of the dask path below
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).confident_joint(**locals())
     problem = Problem(
@@ -304,6 +315,7 @@ def find_issues(
     guess_rule: str = "cleanlab",
     n_jobs: Optional[int] = None,
     backend: Optional[str] = None,
+    multi_label: bool = False,
 ) -> np.ndarray:
     """Find the examples whose given label is likely wrong.
 
@@ -312,7 +324,19 @@ def find_issues(
     confidence_weighted_entropy) — the flagged indices ordered worst first.
     Parameters and results follow ``cleanlab.filter.find_label_issues``
     (2.9.0); ties at a selection cut-off go to the lower row index.
+    ``multi_label=True``: labels are lists of classes (or a 0/1 matrix); see
+    ``labelsieve.multilabel.find_issues``.
     """
+    if multi_label:
+        from labelsieve import multilabel
+
+        return multilabel.find_issues(
+            labels, pred_probs, filter_by=filter_by, return_indices_ranked_by=return_indices_ranked_by,
+            rank_by_kwargs=rank_by_kwargs, frac_noise=frac_noise, num_to_remove_per_class=num_to_remove_per_class,
+            min_examples_per_class=min_examples_per_class, confident_joint=confident_joint, n_jobs=n_jobs,
+            backend=backend,
+        )
+    del multi_label  # not a parameter of the dask path below
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).find_issues(**locals())
     problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule)
