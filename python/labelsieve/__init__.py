@@ -29,6 +29,7 @@ from labelsieve.health import (
 )
 from labelsieve.losses import forward_corrected_cross_entropy, noise_adapted_cross_entropy
 from labelsieve import noise  # submodule: labelsieve.noise.generate_noisy_labels etc.
+from labelsieve import multilabel  # submodule: labelsieve.multilabel.find_issues etc.
 
 __version__ = "0.1.0"
 
