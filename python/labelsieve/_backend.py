@@ -65,8 +65,10 @@ Primitives
         (closed form of cleanlab's ``_reduce_issues``, SPEC 2.6).
       bit 1 (FLAG_ARGMAX_IS_LABEL = 2): first argmax of p[i, :] == y.
 
-``row_stats(labels, pred_probs, shift, out_self, out_other, n_threads)``
+``row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None)``
     Per-row numbers for the self_confidence and normalized_margin scores.
+    rows: None (every row; outputs have N entries) or int64[M] row indices in
+    [0, N) (output j describes row rows[j]; only those rows are read).
     shift is None: work type P = T; v_k = p[i, k].
     shift = (t, tmax) with t: P[K] and tmax: P scalar given as a 1-element
       P array (P = T, or float64 when the caller's thresholds are float64):
@@ -98,6 +100,27 @@ Primitives
     within the rows of given label k take the top num_per_class[k] by
     (key desc, index asc) with key = -p[i, k] (i.e. the smallest
     self-probabilities, ties to the lower index).  out_mask = 1 on them.
+
+``multilabel_sums(onehot, pred_probs, out_counts, out_sums, n_threads)``
+    Multi-label class pass over the K one-vs-rest binary problems.
+    onehot: uint8[N, K] (nonzero = example i has class k), C-contiguous.
+    out_counts: int64[K] = #positives of class k; out_sums: A[K, 2] with
+    sums[k, 1] = NumPy's sum of p[i, k] over the positives and sums[k, 0] =
+    NumPy's sum of T(1 - p[i, k]) (computed in T) over the negatives, each in
+    ascending row order, with the same pairwise / float16-buffer rules as
+    ``class_sums``.  (The C++ core streams both groups of every class out of
+    one read of the rows; the numba twin gathers per class.)
+
+``multilabel_joint_pass(onehot, pred_probs, cut, out_joint, out_codes, n_threads)``
+    cut: A[K, 2] (per class, the binary problem's two cuts, prepared as for
+    ``joint_pass``).  Per (i, k): one = p[i, k], zero = T(1 - one), y = onehot
+    != 0; c0 = A(zero) >= cut[k, 0], c1 = A(one) >= cut[k, 1]; guess =
+    none if neither, the confident side if one, else 1 iff one > zero.
+    out_joint: int64[K, 2, 2], [k, y, guess] += 1 for rows with a guess.
+    out_codes: uint8[N, K] bits: 1 = has a guess, 2 = guess is 1,
+    4 = the given side boosted by T(1e-6) is the binary row's first argmax
+    (y = 1: T(one + 1e-6) > zero; y = 0: T(zero + 1e-6) >= one),
+    8 = one > zero (first argmax is 1).
 
 ``select_lowest(scores, count, out_mask, n_threads)``
     scores: 1-D float16/float32/float64 array.  out_mask = 1 on the top
