@@ -102,3 +102,13 @@ def test_chunked_thresholds_equal_in_memory(sizes, dtype):
         assert_same(expected, lc.confident_thresholds(split_rows(labels, probs, bounds)), bounds)
     for cut in range(0, min(n, 140)):
         assert_same(expected, lc.confident_thresholds(split_rows(labels, probs, [cut])), cut)
+
+
+def test_naive_chunk_sums_would_differ():
+    """The tests above can fail: adding per-chunk np.sum results (the obvious
+    streaming approach) misses NumPy's sum for many cut positions."""
+    values = np.random.default_rng(5).uniform(0.9, 1.0, 257).astype(np.float32)
+    expected = np.sum(values)
+    naive = [np.float32(np.sum(values[:c])) + np.sum(values[c:]) for c in range(258)]
+    assert sum(x != expected for x in naive) > 10
+    assert all(chunked_total(values, np.float32, [c]) == expected for c in range(258))
