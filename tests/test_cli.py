@@ -209,7 +209,7 @@ def error_cases(tmp_path, labels, pred_probs):
          "'fish' are not among the class names"),
         (["--labels", ok[0], "--pred-probs", tmp_path / "over.npy"], "between 0 and 1"),
         (["--labels", ok[0], "--pred-probs", ok[1], "--n-jobs", "0"], "n_jobs"),
-        (["--labels", ok[0], "--pred-probs", ok[1], "--out", tmp_path / "no_dir" / "o.csv"], "No such file"),
+        (["--labels", ok[0], "--pred-probs", ok[1], "--out", tmp_path / "no_dir" / "o.csv"], "does not exist"),
     ]
 
 
@@ -385,3 +385,24 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path, data, capsys, monkeyp
     assert main(["find-issues", "--labels", str(tmp_path / "l.npy"), "--pred-probs", str(tmp_path / "p.parquet")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == 'labelsieve: error: reading .parquet files needs pyarrow: pip install "labelsieve[parquet]"'
+
+
+def test_unexpected_errors_are_one_line_too(tmp_path, data, capsys, monkeypatch):
+    from labelsieve import report
+    from labelsieve.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("core exploded\nsecond line")
+
+    monkeypatch.setattr(report, "rank_issues", broken)
+    np.save(tmp_path / "l.npy", data[0])
+    np.save(tmp_path / "p.npy", data[1])
+    argv = ["find-issues", "--labels", str(tmp_path / "l.npy"), "--pred-probs", str(tmp_path / "p.npy")]
+    monkeypatch.delenv("LABELSIEVE_DEBUG", raising=False)
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["labelsieve: error: unexpected RuntimeError: core exploded second line "
+                   "(run with LABELSIEVE_DEBUG=1 for the traceback and please report it)"]
+    monkeypatch.setenv("LABELSIEVE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="core exploded"):
+        main(argv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from importlib import resources
@@ -173,6 +174,17 @@ def _note(message: str) -> None:
     print(f"labelsieve: {message}", file=sys.stderr)
 
 
+def _check_output(path: Optional[str], option: str) -> None:
+    """Fail before the work, not after it, when an output file cannot be created."""
+    if path is None or path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {path}: folder {folder} does not exist")
+    if os.path.isdir(path):
+        raise ValueError(f"{option} {path} is a folder, not a file")
+
+
 def _load(args: argparse.Namespace, progress):
     """(labels as indices, pred_probs, class names or None, labels were names)."""
     from labelsieve import _io
@@ -207,6 +219,7 @@ def run_find_issues(args: argparse.Namespace) -> int:
     from labelsieve._progress import Progress
     from labelsieve.report import rank_issues
 
+    _check_output(args.out, "--out")
     start = time.perf_counter()
     with Progress(4) as progress:
         labels, pred_probs, names, by_name = _load(args, progress)
@@ -237,6 +250,8 @@ def run_report(args: argparse.Namespace) -> int:
         from labelsieve.report import _matplotlib_figure
 
         _matplotlib_figure()  # fail before the work if matplotlib is missing
+    _check_output(args.html, "--html")
+    _check_output(args.png, "--png")
     with Progress(6) as progress:
         labels, pred_probs, names, _ = _load(args, progress)
         report = build_report(labels, pred_probs, class_names=names, filter_by=args.filter_by,
@@ -275,14 +290,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _note("interrupted")
         return 130
     except BrokenPipeError:  # e.g. piped into head: stop quietly
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except (ValueError, TypeError, ImportError, OSError) as exc:
-        message = " ".join(str(exc).split())  # always one line
-        _note(f"error: {message}")
+        _note(f"error: {_one_line(exc)}")
         return 2
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if os.environ.get("LABELSIEVE_DEBUG"):
+            raise
+        _note(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+              "(run with LABELSIEVE_DEBUG=1 for the traceback and please report it)")
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":
