@@ -406,3 +406,12 @@ def test_unexpected_errors_are_one_line_too(tmp_path, data, capsys, monkeypatch)
     monkeypatch.setenv("LABELSIEVE_DEBUG", "1")
     with pytest.raises(RuntimeError, match="core exploded"):
         main(argv)
+
+
+def test_class_names_option_names_integer_labels_in_the_csv(tmp_path, data):
+    labels, pred_probs = data
+    np.save(tmp_path / "l.npy", labels)
+    np.save(tmp_path / "p.npy", pred_probs)
+    proc = run_cli("find-issues", "--labels", tmp_path / "l.npy", "--pred-probs", tmp_path / "p.npy",
+                   "--class-names", ",".join(NAMES))
+    assert_csv_equals_api(read_csv(proc.stdout, from_text=True), labels, pred_probs, names=NAMES)

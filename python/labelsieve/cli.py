@@ -85,7 +85,9 @@ examples:
   labelsieve report --labels labels.npy --pred-probs pred_probs.npy --html report.html
 
 exit status: 0 on success, 2 for bad arguments or unusable input files (one-line
-message on stderr), 130 when interrupted."""
+message on stderr), 1 for an unexpected internal error (LABELSIEVE_DEBUG=1 shows the
+traceback), 130 when interrupted.  LABELSIEVE_PROGRESS=1/0 forces the progress line
+on/off (default: shown only when stderr is a terminal)."""
 
 
 def _positive_int(text: str) -> int:
@@ -101,7 +103,7 @@ def _positive_int(text: str) -> int:
 def _add_compute_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["cpp", "numba"], default=None,
                         help="compute backend (default: $LABELSIEVE_BACKEND, else cpp if built, else numba)")
-    parser.add_argument("--n-jobs", type=int, default=None, help="threads (default: all cores); never changes results")
+    parser.add_argument("--n-jobs", type=int, default=None, metavar="N", help="threads (default: all cores); never changes results")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -121,10 +123,12 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
                        help="comma-separated class names in pred_probs column order "
                             "(maps name labels to columns; names the classes in the output)")
     method = parser.add_argument_group("method")
-    method.add_argument("--filter-by", choices=FILTERS, default="prune_by_noise_rate",
-                        help="how issues are selected, as find_issues(filter_by=...) (default: %(default)s)")
-    method.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence",
-                        help="label-quality score that orders the issues (default: %(default)s)")
+    method.add_argument("--filter-by", choices=FILTERS, default="prune_by_noise_rate", metavar="METHOD",
+                        help="how issues are selected, as find_issues(filter_by=...): "
+                             f"{', '.join(FILTERS)} (default: %(default)s)")
+    method.add_argument("--rank-by", choices=SCORE_METHODS, default="self_confidence", metavar="SCORE",
+                        help="label-quality score that orders the issues: "
+                             f"{', '.join(SCORE_METHODS)} (default: %(default)s)")
     _add_compute_options(method)
 
 
@@ -229,7 +233,7 @@ def run_find_issues(args: argparse.Namespace) -> int:
         if args.out == "-":
             progress.close()  # the CSV may be going to the same terminal
         shown = table if args.top is None else table.head(args.top)
-        write_issues_csv(args.out, shown, names if by_name else None)
+        write_issues_csv(args.out, shown, names if by_name or args.class_names else None)
     n, k = pred_probs.shape
     where = "standard output" if args.out == "-" else args.out
     if len(shown) < len(table):
