@@ -296,6 +296,52 @@ def encode_labels(
     return indices, names
 
 
+
+@dataclass
+class LoadedInputs:
+    """Labels as class indices, pred_probs (a memmap for .npy), the class names if anything
+    named them, and whether the labels were given as names."""
+
+    labels: np.ndarray
+    pred_probs: np.ndarray
+    class_names: Optional[List[str]]
+    labels_were_names: bool
+
+
+def parse_class_names(text: str, num_classes: int) -> List[str]:
+    """``"a,b,c"`` -> names, one per pred_probs column, distinct."""
+    names = [n.strip() for n in text.split(",")]
+    if len(names) != num_classes:
+        raise InputError(f"--class-names gives {len(names)} names but pred_probs has {num_classes} columns")
+    if len(set(names)) != len(names):
+        raise InputError("--class-names contains repeated names")
+    return names
+
+
+def load_inputs(
+    labels_path: str,
+    pred_probs_path: str,
+    *,
+    labels_key: Optional[str] = None,
+    pred_probs_key: Optional[str] = None,
+    class_names: Optional[str] = None,
+) -> LoadedInputs:
+    """Read both files and map name labels to columns.  The class names come from
+    ``class_names`` ("a,b,c"), else a non-numeric pred_probs header, else a
+    ``class_names`` array in either .npz file."""
+    probs = read_pred_probs(pred_probs_path, pred_probs_key)
+    raw = read_labels(labels_path, labels_key)
+    k = probs.values.shape[1]
+    header = probs.column_names
+    if class_names is not None:
+        names = parse_class_names(class_names, k)
+    elif header is not None and not all(c.strip().lstrip("-").isdigit() for c in header):
+        names = header
+    else:
+        names = probs.class_names or raw.class_names
+    labels, names = encode_labels(raw.values, names, k)
+    return LoadedInputs(labels, probs.values, names, raw.values.dtype.kind in "US")
+
 CSV_COLUMNS = ("index", "given_label", "suggested_label", "label_quality_score")
 _CSV_BLOCK = 65536
 

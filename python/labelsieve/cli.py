@@ -195,27 +195,13 @@ def _load(args: argparse.Namespace, progress):
     from labelsieve._progress import page_in
 
     progress.step("reading files")
-    probs = _io.read_pred_probs(args.pred_probs, args.pred_probs_key)
-    raw = _io.read_labels(args.labels, args.labels_key)
-    k = probs.values.shape[1]
-    names = None
-    if args.class_names is not None:
-        names = [n.strip() for n in args.class_names.split(",")]
-        if len(names) != k:
-            raise ValueError(f"--class-names gives {len(names)} names but pred_probs has {k} columns")
-        if len(set(names)) != len(names):
-            raise ValueError("--class-names contains repeated names")
-    elif probs.column_names is not None and not all(c.strip().lstrip("-").isdigit() for c in probs.column_names):
-        names = probs.column_names
-    else:
-        names = probs.class_names or raw.class_names
-    labels, names = _io.encode_labels(raw.values, names, k)
-    by_name = raw.values.dtype.kind in "US"
-    if by_name:
-        mapping = " ".join(f"{i}={name}" for i, name in enumerate(names))
+    loaded = _io.load_inputs(args.labels, args.pred_probs, labels_key=args.labels_key,
+                             pred_probs_key=args.pred_probs_key, class_names=args.class_names)
+    if loaded.labels_were_names:
+        mapping = " ".join(f"{i}={name}" for i, name in enumerate(loaded.class_names))
         _note(f"class names mapped to pred_probs columns: {mapping}")
-    page_in(probs.values, progress)
-    return labels, probs.values, names, by_name
+    page_in(loaded.pred_probs, progress)
+    return loaded.labels, loaded.pred_probs, loaded.class_names, loaded.labels_were_names
 
 
 def run_find_issues(args: argparse.Namespace) -> int:
