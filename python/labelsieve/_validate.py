@@ -99,7 +99,13 @@ def as_pred_probs(pred_probs: Any) -> np.ndarray:
         raise ValueError(f"pred_probs must be 2-D (num_examples x num_classes), got shape {arr.shape}")
     if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous:
         # Documented: Fortran-ordered, strided or byte-swapped input is copied once.
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        try:
+            arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        except MemoryError as error:  # e.g. a broadcast view of 2 x 2**40 entries
+            raise MemoryError(
+                f"pred_probs of shape {arr.shape} is not C-contiguous and its contiguous copy "
+                f"({arr.size * arr.dtype.itemsize / 2**30:.3g} GiB) does not fit in memory"
+            ) from error
     return arr
 
 
