@@ -25,7 +25,7 @@ def test_random_data_every_answer(kind, dtype):
     assert_all_same(expected, other_results(lc, chunks))
 
 
-@pytest.mark.parametrize("rows,n", [(1, 90), (7, 600), (1000, 1200), (10**6, 1200)])
+@pytest.mark.parametrize("rows,n", [(1, 40), (7, 250), (1000, 1200), (10**6, 1200)])
 def test_chunk_sizes(rows, n):
     labels, probs = noisy_dataset(5, n, 4, np.float32, "rounded")
     chunks = lc.from_arrays(labels, probs, chunk_rows=rows)
