@@ -123,9 +123,10 @@ def test_core_stub_matches_the_extension():
     core = pytest.importorskip("labelsieve._core")
     stub = _stub_signatures()
     runtime = _runtime_signatures(core)
-    assert set(stub) == set(runtime), "functions in _core.pyi and labelsieve._core differ"
+    hint = "update python/labelsieve/_core.pyi to match src/"
+    assert set(stub) == set(runtime), f"functions in _core.pyi and labelsieve._core differ: {hint}"
     for name, params in runtime.items():
-        assert stub[name] == params, f"_core.{name}: stub {stub[name]} vs extension {params}"
+        assert stub[name] == params, f"_core.{name}: stub {stub[name]} vs extension {params}: {hint}"
 
 
 def test_core_stub_is_valid_python_typing():

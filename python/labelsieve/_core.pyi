@@ -69,6 +69,21 @@ def prune_by_class(
     out_mask: npt.NDArray[np.uint8],
     n_threads: int,
 ) -> None: ...
+def multilabel_sums(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    out_counts: npt.NDArray[np.int64],
+    out_sums: Accumulators,
+    n_threads: int,
+) -> None: ...
+def multilabel_joint_pass(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    cut: Accumulators,
+    out_joint: npt.NDArray[np.int64],
+    out_codes: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
 def select_lowest(
     scores: Floats,
     count: int,
