@@ -194,12 +194,21 @@ def combine_counts(*items: np.ndarray) -> np.ndarray:
 
 # ---- pass 3: pruning candidates ----------------------------------------------------------
 def _top(keys: np.ndarray, index: np.ndarray, m: int, descending: bool) -> tuple:
-    """The first m of (key desc/asc, index asc)."""
+    """The set of the first m rows by (key desc [asc], index asc), in no
+    particular order: a linear-time partition, with the rows tied at the
+    cut-off taken by ascending index."""
     if keys.shape[0] <= m:
-        order = np.lexsort((index, -keys if descending else keys))
-    else:
-        order = np.lexsort((index, -keys if descending else keys))[:m]
-    return keys[order], index[order]
+        return keys, index
+    if m <= 0:
+        return keys[:0], index[:0]
+    pos = keys.shape[0] - m if descending else m - 1
+    cut = np.partition(keys, pos)[pos]
+    strictly = keys > cut if descending else keys < cut
+    tied = np.flatnonzero(keys == cut)
+    need = m - int(np.count_nonzero(strictly))
+    tied = tied[np.argsort(index[tied], kind="stable")[:need]]
+    chosen = np.concatenate([np.flatnonzero(strictly), tied])
+    return keys[chosen], index[chosen]
 
 
 def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, plan: dict):
