@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the documentation site (mkdocs + mkdocstrings API reference from the docstrings)
-# with warnings as errors.  Uses $PYTHON's environment; installs mkdocs there if missing.
+# with warnings as errors.  Uses $PYTHON's environment; installs mkdocs there if missing
+# (the same requirements as the package's `docs` extra: pip install ".[docs]").
 # The package must import in that environment first, so an import-time failure cannot
 # hide behind mkdocstrings' static analysis.
 #   SITE_DIR   where to write the site (default: a temporary directory, removed afterwards)
