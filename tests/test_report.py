@@ -130,7 +130,7 @@ def test_page_renders_in_headless_chromium(written, tmp_path):
     folder, _ = written
     shot = tmp_path / "shot.png"
     subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
          f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
          (folder / "report.html").as_uri()],
         capture_output=True, timeout=180, check=True,
