@@ -54,7 +54,8 @@ def test_page_holds_every_section_with_the_api_figures(written, data):
     assert f">{score:.3f}</div>" in page and f"health score {score:.3f}" in proc.stderr
     # the noise matrix values (the table under the heatmap), row by row
     _, noise, _, _ = labelsieve.estimate_noise(labels, pred_probs)
-    cells = [float(v) for v in re.findall(r'<td style="background:#[0-9a-f]{6};color:#[0-9a-f]{3}">([0-9.]+)</td>', page)]
+    cell = r'<td style="background:#[0-9a-f]{6};color:#[0-9a-f]{3}">([0-9.]+)</td>'
+    cells = [float(v) for v in re.findall(cell, page)]
     np.testing.assert_allclose(cells, noise.ravel(), atol=5e-4)
     # top issues: the first TOP rows of the ranked issues, with names and the model's suggestion
     order = labelsieve.find_issues(labels, pred_probs, return_indices_ranked_by="self_confidence")
@@ -112,7 +113,8 @@ def test_report_needs_an_output(tmp_path):
     np.save(tmp_path / "l.npy", labels)
     np.save(tmp_path / "p.npy", pred_probs)
     proc = run_cli("report", "--labels", tmp_path / "l.npy", "--pred-probs", tmp_path / "p.npy", check=False)
-    assert proc.returncode == 2 and proc.stderr.strip() == "labelsieve: error: nothing to write: give --html FILE and/or --png FILE"
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "labelsieve: error: nothing to write: give --html FILE and/or --png FILE"
 
 
 def _chromium():

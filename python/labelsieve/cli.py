@@ -103,7 +103,8 @@ def _positive_int(text: str) -> int:
 def _add_compute_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=["cpp", "numba"], default=None,
                         help="compute backend (default: $LABELSIEVE_BACKEND, else cpp if built, else numba)")
-    parser.add_argument("--n-jobs", type=int, default=None, metavar="N", help="threads (default: all cores); never changes results")
+    parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                        help="threads (default: all cores); never changes results")
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(report)
     out = report.add_argument_group("output")
     out.add_argument("--html", metavar="FILE", help="HTML page to write")
-    out.add_argument("--png", metavar="FILE", help="write the noise-matrix heatmap alone as a PNG (needs matplotlib)")
+    out.add_argument("--png", metavar="FILE",
+                     help="write the noise-matrix heatmap alone as a PNG (needs matplotlib)")
     out.add_argument("--top", type=_positive_int, default=50, metavar="N",
                      help="label issues listed in the page (default: %(default)s)")
     return parser

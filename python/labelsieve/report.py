@@ -106,7 +106,11 @@ def build_report(
     progress: Any = None,
 ) -> Report:
     """Compute the report's contents (``labels`` are class indices)."""
-    from labelsieve.health import find_overlapping_classes, overall_label_health_score, rank_classes_by_label_quality
+    from labelsieve.health import (
+        find_overlapping_classes,
+        overall_label_health_score,
+        rank_classes_by_label_quality,
+    )
 
     issues = rank_issues(
         labels, pred_probs, filter_by=filter_by, rank_by=rank_by, n_jobs=n_jobs, backend=backend, progress=progress
