@@ -205,10 +205,14 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
 // keeps its best cell_sizes[c] rows (none if <= 0); out_mask[row] = 1 for
 // every selected row.  The result is independent of n_threads.
 template <class Key, class VisitRow>
-void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& cell_sizes, VisitRow visit_row,
+void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRow visit_row,
                  uint8_t* out_mask) {
-    const size_t n_cells = cell_sizes.size();
+    const size_t n_cells = requested_sizes.size();
     if (n_cells == 0 || n == 0) return;
+    // No cell can hold more than n rows: a larger m (up to INT64_MAX, from a
+    // caller's huge prune count) means "all", and must not size a buffer.
+    std::vector<int64_t> cell_sizes(requested_sizes);
+    for (auto& size : cell_sizes) size = std::min(size, n);
     constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
     std::vector<Key> floors(n_cells, kNoFloor);
 
