@@ -298,3 +298,23 @@ def test_one_class_self_confidence(backend):
         expected = cr.get_label_quality_scores(labels, p)
     ours = labelsieve.label_quality_scores(labels, p, backend=backend)
     assert ours.dtype == expected.dtype and np.array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("filter_by", ["prune_by_class", "prune_by_noise_rate", "both"])
+@pytest.mark.parametrize("huge", [2**40, 2**62, 2**63 - 1])
+def test_huge_prune_counts_mean_every_row(filter_by, huge):
+    """A prune count far beyond N selects the whole group (it once made the C++
+    selection reserve a 2m-entry buffer: bad_alloc, or signed overflow at 2**63-1)."""
+    warnings.simplefilter("ignore")
+    labels, p = base(8, 100, 4)
+    expected = labelsieve.find_issues(labels, p, filter_by=filter_by, num_to_remove_per_class=np.full(4, 100),
+                                      backend="numba")
+    for backend in BACKENDS:
+        for options in (dict(num_to_remove_per_class=np.full(4, huge)), dict(confident_joint=np.full((4, 4), huge))):
+            ours = labelsieve.find_issues(labels, p, filter_by=filter_by, backend=backend, **options)
+            if "num_to_remove_per_class" in options and huge < 2**63 - 1:
+                # (at 2**63-1 the K x K arithmetic wraps around in int64, as cleanlab's does:
+                # no crash, backends agree, but the counts are meaningless)
+                assert np.array_equal(ours, expected), backend
+            assert np.array_equal(ours, labelsieve.find_issues(labels, p, filter_by=filter_by, backend="numba",
+                                                               **options)), backend
