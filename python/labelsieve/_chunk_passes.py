@@ -217,11 +217,15 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
     ``plan``: {"noise_rate": (matrix, class_ok) or None, "class": num_per_class or None}."""
     problem = chunk_problem(labels, pred_probs, summary)
     lab, probs = problem.labels, problem.pred_probs
+    # the chunk's own top m is all its rows when m exceeds them: clip m to the
+    # chunk's class sizes (same selection, and the kernels size buffers by m)
+    local = np.bincount(lab, minlength=summary.k).astype(np.int64)
     cells: dict = {}
     if plan.get("noise_rate") is not None:
         matrix, class_ok = plan["noise_rate"]
+        local_matrix = np.minimum(matrix, local[np.newaxis, :])
         picked = np.flatnonzero(
-            _passes.prune_by_noise_rate(problem.backend, lab, probs, matrix, class_ok, problem.n_threads)
+            _passes.prune_by_noise_rate(problem.backend, lab, probs, local_matrix, class_ok, problem.n_threads)
         )
         for k in np.unique(lab[picked]):
             rows = picked[lab[picked] == k]
@@ -232,7 +236,9 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
                 cells[("rate", int(j), int(k))] = _top(keys, rows + ctx.row_offset, int(matrix[j, k]), True)
     if plan.get("class") is not None:
         num = plan["class"]
-        picked = np.flatnonzero(_passes.prune_by_class(problem.backend, lab, probs, num, problem.n_threads))
+        picked = np.flatnonzero(
+            _passes.prune_by_class(problem.backend, lab, probs, np.minimum(num, local), problem.n_threads)
+        )
         for k in np.unique(lab[picked]):
             rows = picked[lab[picked] == k]
             cells[("class", int(k))] = _top(probs[rows, k], rows + ctx.row_offset, int(num[k]), False)
