@@ -29,10 +29,11 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
                 int32_t* out_guess, int64_t* out_joint, uint8_t* out_flags, int n_threads);
 
 // Self-probability and best other probability per row, optionally after the
-// threshold shift (shift == nullptr: none; then P must equal T).
+// threshold shift (shift == nullptr: none; then P must equal T), for the
+// `count` rows listed in `rows` (rows == nullptr: every row, count == n).
 template <class T, class P, class L>
 void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
-               P* out_self, P* out_other, int n_threads);
+               const int64_t* rows, int64_t count, P* out_self, P* out_other, int n_threads);
 
 // scipy's float32 xlogy loop exists, float16 goes through float64.
 template <class T>

@@ -25,17 +25,26 @@ inline V max_propagating_nan(V current, V value) {
 
 template <class T, class P, class L>
 void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
-               P* out_self, P* out_other, int n_threads) {
+               const int64_t* rows, int64_t count, P* out_self, P* out_other, int n_threads) {
     using FT = FloatType<T>;
     using FP = FloatType<P>;
     using PV = ValueOf<P>;
     if (k < 2) throw std::invalid_argument("pred_probs needs at least 2 columns for margin scores");
+    if (rows == nullptr && count != n) throw std::invalid_argument("row_stats: count must equal n without rows");
+    if (rows != nullptr) {
+        for (int64_t j = 0; j < count; ++j) {
+            if (rows[j] < 0 || rows[j] >= n) throw std::invalid_argument("rows must be in [0, n)");
+        }
+    }
     LabelGuard guard(k);
+    // Output j describes input row rows[j] (or row j when rows is null).
+    auto row_of = [rows](int64_t j) { return rows ? rows[j] : j; };
     if (!shift) {
         // Unshifted: plain loads, no NaN possible (inputs are validated finite).
-        parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
-            for (int64_t i = begin; i < end; ++i) {
-                check_stop_every(i);
+        parallel_ranges(count, n_threads, [&](int64_t begin, int64_t end, int) {
+            for (int64_t j = begin; j < end; ++j) {
+                check_stop_every(j);
+                const int64_t i = row_of(j);
                 const L y = labels[i];
                 if (!guard.ok(y)) continue;
                 const T* row = p + i * k;
@@ -45,18 +54,19 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                     const auto value = FT::load(row[c]);
                     if (c != static_cast<int64_t>(y) && value > other) other = value;
                 }
-                out_self[i] = FP::store(static_cast<PV>(own));
-                out_other[i] = FP::store(static_cast<PV>(other));
+                out_self[j] = FP::store(static_cast<PV>(own));
+                out_other[j] = FP::store(static_cast<PV>(other));
             }
         });
         guard.throw_if_bad();
         return;
     }
-    parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
+    parallel_ranges(count, n_threads, [&](int64_t begin, int64_t end, int) {
         std::vector<PV> values(static_cast<size_t>(k));
         const PV top = FP::load(*shift_max);
-        for (int64_t i = begin; i < end; ++i) {
-            check_stop_every(i);
+        for (int64_t j = begin; j < end; ++j) {
+            check_stop_every(j);
+            const int64_t i = row_of(j);
             const L y = labels[i];
             if (!guard.ok(y)) continue;
             const T* row = p + i * k;
@@ -72,15 +82,16 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
             for (int64_t c = 0; c < k; ++c) {
                 if (c != static_cast<int64_t>(y)) other = max_propagating_nan(other, values[c]);
             }
-            out_self[i] = FP::store(values[y]);
-            out_other[i] = FP::store(other);
+            out_self[j] = FP::store(values[y]);
+            out_other[j] = FP::store(other);
         }
     });
     guard.throw_if_bad();
 }
 
 #define LABELSIEVE_ROW_STATS(T, P, L) \
-    template void row_stats<T, P, L>(const L*, const T*, int64_t, int64_t, const P*, const P*, P*, P*, int);
+    template void row_stats<T, P, L>(const L*, const T*, int64_t, int64_t, const P*, const P*, const int64_t*, int64_t, \
+                                     P*, P*, int);
 // The work type P is NumPy's promotion of the input type and the thresholds' type.
 #define LABELSIEVE_ROW_STATS_FOR_LABEL(L)                                   \
     LABELSIEVE_ROW_STATS(::labelsieve::Half, ::labelsieve::Half, L)         \

@@ -1,6 +1,8 @@
-// labelsieve._core: the C++ backend's seven primitives (contract in
+// labelsieve._core: the C++ backend's primitives (contract in
 // python/labelsieve/_backend.py).  Checks every argument, then runs the
 // kernel on zero-copy views with the GIL released.
+#include <optional>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -63,29 +65,48 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
     });
 }
 
-// row_stats for one (input type T, work type P) pair.
+// row_stats for one (input type T, work type P) pair; `rows` is null or int64[count].
 template <class T, class P, class L>
-void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array* tmax, const py::object& out_self,
-                   const py::object& out_other, int threads) {
-    py::array self_arr = check_output(out_self, dtype_of<P>(), in.n, "out_self");
-    py::array other_arr = check_output(out_other, dtype_of<P>(), in.n, "out_other");
+void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array* tmax, const py::array* rows,
+                   const py::object& out_self, const py::object& out_other, int threads) {
+    const int64_t count = rows ? rows->shape(0) : in.n;
+    py::array self_arr = check_output(out_self, dtype_of<P>(), count, "out_self");
+    py::array other_arr = check_output(out_other, dtype_of<P>(), count, "out_other");
     const P* shift = t ? data_of<P>(*t) : nullptr;
     const P* shift_max = tmax ? data_of<P>(*tmax) : nullptr;
-    run_without_gil(in.n * in.k, [&] {
+    const int64_t* row_list = rows ? data_of<int64_t>(*rows) : nullptr;
+    run_without_gil(count * in.k, [&] {
         labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
-                                       mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr), threads);
+                                       row_list, count, mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr),
+                                       threads);
     });
 }
 
+// Optional row subset: None, or a 1-D C-contiguous int64 array of indices in [0, n).
+std::optional<py::array> check_rows(const py::object& rows, int64_t n) {
+    if (rows.is_none()) return std::nullopt;
+    py::array arr = as_array(rows, "rows");
+    require_dtype(arr, dtype_of<int64_t>(), "rows");
+    require_ndim(arr, 1, "rows");
+    require_c_contiguous(arr, "rows");
+    const int64_t* values = data_of<int64_t>(arr);
+    for (int64_t j = 0; j < arr.shape(0); ++j) {
+        if (values[j] < 0 || values[j] >= n) throw py::value_error("rows must be row indices in [0, N)");
+    }
+    return arr;
+}
+
 void row_stats(const py::object& labels, const py::object& pred_probs, const py::object& shift,
-               const py::object& out_self, const py::object& out_other, int64_t n_threads) {
+               const py::object& out_self, const py::object& out_other, int64_t n_threads, const py::object& rows) {
     const LabelledProbs in = check_labelled_probs(labels, pred_probs);
     const int threads = check_threads(n_threads);
+    const std::optional<py::array> row_list = check_rows(rows, in.n);
+    const py::array* row_ptr = row_list ? &*row_list : nullptr;
     if (in.k < 2) throw py::value_error("pred_probs must have at least 2 columns for margin-based scores");
     if (shift.is_none()) {
         with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
             using T = decltype(t);
-            run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, out_self, out_other, threads);
+            run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, row_ptr, out_self, out_other, threads);
         });
         return;
     }
@@ -111,7 +132,7 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
         with_float(work, [&](auto p_tag) {
             using P = decltype(p_tag);
             if constexpr (sizeof(P) >= sizeof(T)) {
-                run_row_stats<T, P, L>(in, &t, &tmax, out_self, out_other, threads);
+                run_row_stats<T, P, L>(in, &t, &tmax, row_ptr, out_self, out_other, threads);
             }
         });
     });
@@ -223,7 +244,7 @@ PYBIND11_MODULE(_core, m) {
           py::arg("paper_rule"), py::arg("out_guess"), py::arg("out_joint"), py::arg("out_flags"),
           py::arg("n_threads"));
     m.def("row_stats", &row_stats, py::arg("labels"), py::arg("pred_probs"), py::arg("shift"), py::arg("out_self"),
-          py::arg("out_other"), py::arg("n_threads"));
+          py::arg("out_other"), py::arg("n_threads"), py::arg("rows") = py::none());
     m.def("value_range", &value_range, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),

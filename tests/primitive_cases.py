@@ -59,6 +59,12 @@ def run_all(backend, labels, p, n_threads, seed=0):
             with np.errstate(all="ignore"):
                 backend.row_stats(labels, p, arg, own, other, n_threads)
             out[f"row_self_{name}"], out[f"row_other_{name}"] = _bits(own), _bits(other)
+            # A subset of rows in any order, with repeats: only those rows are read.
+            rows = np.concatenate([np.arange(n)[::-3], np.arange(min(n, 2))]).astype(np.int64)
+            own, other = np.empty(rows.size, work), np.empty(rows.size, work)
+            with np.errstate(all="ignore"):
+                backend.row_stats(labels, p, arg, own, other, n_threads, rows=rows)
+            out[f"row_self_{name}_subset"], out[f"row_other_{name}_subset"] = _bits(own), _bits(other)
 
     entropy = np.empty(n, np.float32 if p.dtype == np.float32 else np.float64)
     with np.errstate(all="ignore"):

@@ -40,7 +40,9 @@ def joint_pass(labels, p, cut, paper_rule, out_guess, out_joint, out_flags, n_th
     )
 
 
-def row_stats(labels, p, shift, out_self, out_other, n_threads):
+def row_stats(labels, p, shift, out_self, out_other, n_threads, rows=None):
+    if rows is not None:
+        labels, p = labels[rows], p[rows]
     n, k = p.shape
     if shift is None:
         q = p

@@ -147,3 +147,14 @@ def test_value_range_sees_every_value(backend_name, dtype, special):
         assert np.isnan(out).all()
     if special == "empty":
         assert out.tolist() == [np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("rows", [[-1], [20], [0, 2**40]])
+def test_row_stats_rejects_rows_outside_the_array(backend_name, rows):
+    backend = backend_or_skip(backend_name)
+    labels = np.zeros(20, np.int64)
+    p = np.full((20, 3), 1 / 3, np.float32)
+    out = np.empty(len(rows), np.float32), np.empty(len(rows), np.float32)
+    with pytest.raises(ValueError, match="rows"):
+        backend.row_stats(labels, p, None, *out, 1, rows=np.array(rows, np.int64))

@@ -75,10 +75,11 @@ class JointPass:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
 
 
-def row_stats(backend, labels, pred_probs, shift, n_threads: int):
+def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None):
     """(self_confidence, max_other) per row, optionally on threshold-adjusted
-    probabilities; ``shift`` is None or the thresholds vector."""
-    n = pred_probs.shape[0]
+    probabilities; ``shift`` is None or the thresholds vector; ``rows`` None
+    (every row) or the int64 indices of the rows wanted."""
+    n = pred_probs.shape[0] if rows is None else rows.shape[0]
     if shift is None:
         work = pred_probs.dtype
         shift_arg = None
@@ -88,7 +89,10 @@ def row_stats(backend, labels, pred_probs, shift, n_threads: int):
         shift_arg = (t, np.array([t.max()], dtype=work))
     out_self = np.empty(n, dtype=work)
     out_other = np.empty(n, dtype=work)
-    backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
+    if rows is None:
+        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
+    else:
+        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, rows=rows)
     return out_self, out_other
 
 

@@ -90,10 +90,15 @@ class Problem:
     def _plain_row_stats(self) -> tuple[np.ndarray, np.ndarray]:
         return _passes.row_stats(self.backend, self.labels, self.pred_probs, None, self.n_threads)
 
-    def row_stats(self, adjust: bool) -> tuple[np.ndarray, np.ndarray]:
-        if not adjust:
-            return self._plain_row_stats
-        return _passes.row_stats(self.backend, self.labels, self.pred_probs, self.thresholds, self.n_threads)
+    def row_stats(self, adjust: bool, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row (self, best other) for every row, or only for ``rows``
+        (int64 indices: only those rows are read, unless every row's
+        statistics are already cached)."""
+        if not adjust and (rows is None or "_plain_row_stats" in self.__dict__):
+            own, other = self._plain_row_stats
+            return (own, other) if rows is None else (own[rows], other[rows])
+        shift = self.thresholds if adjust else None
+        return _passes.row_stats(self.backend, self.labels, self.pred_probs, shift, self.n_threads, rows)
 
     # ---- K x K results -------------------------------------------------------------
     def raw_confident_joint(self) -> np.ndarray:

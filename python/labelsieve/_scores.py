@@ -27,18 +27,20 @@ def _check_rank_kwargs(method: str, rank_by_kwargs: dict | None) -> bool:
     return adjust
 
 
-def scores(problem: Problem, method: str, adjust: bool) -> np.ndarray:
+def scores(problem: Problem, method: str, adjust: bool, rows: np.ndarray | None = None) -> np.ndarray:
+    """Scores of every row, or of the rows listed in ``rows`` (int64)."""
     check_choice(method, "method", SCORE_METHODS)
     if adjust and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not supported for confidence_weighted_entropy")
     if method == "self_confidence":
-        return problem.row_stats(adjust)[0]
+        return problem.row_stats(adjust, rows)[0]
     if problem.k < 2:
         raise ValueError(f"method={method!r} needs pred_probs with at least 2 classes")
     if method == "normalized_margin":
-        own, other = problem.row_stats(adjust)
+        own, other = problem.row_stats(adjust, rows)
         return (own - other + 1) / 2
-    return _confidence_weighted_entropy(problem)
+    values = _confidence_weighted_entropy(problem)
+    return values if rows is None else values[rows]
 
 
 def _confidence_weighted_entropy(problem: Problem) -> np.ndarray:
@@ -57,8 +59,8 @@ def _confidence_weighted_entropy(problem: Problem) -> np.ndarray:
 def rank_flagged(problem: Problem, mask: np.ndarray, method: str, rank_by_kwargs: dict | None) -> np.ndarray:
     """Flagged row indices, worst score first; ties by ascending index."""
     adjust = _check_rank_kwargs(method, rank_by_kwargs)
-    flagged = np.flatnonzero(mask)
-    values = scores(problem, method, adjust)[flagged]
+    flagged = np.flatnonzero(mask).astype(np.int64, copy=False)
+    values = scores(problem, method, adjust, rows=flagged)
     return flagged[stable_argsort(values)].astype(np.int64)
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "select_lowest",
     "multilabel_sums",
     "multilabel_joint_pass",
+    "multilabel_select",
 ]
 
 _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
@@ -92,15 +93,32 @@ def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_fl
     _require_labels_in_range(ok, pred_probs)
 
 
-def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads):
+_ALL_ROWS = np.empty(0, dtype=np.int64)
+
+
+def _check_rows(rows, n):
+    if rows is None:
+        return _carrier(_ALL_ROWS)
+    if not isinstance(rows, np.ndarray) or rows.dtype != np.int64 or rows.ndim != 1:
+        raise TypeError("rows must be None or a 1-D int64 array")
+    if rows.size and (rows.min() < 0 or rows.max() >= n):
+        raise ValueError("rows must be row indices in [0, N)")
+    return _carrier(rows)
+
+
+def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None):
     labels, p = _carrier(labels), _carrier(pred_probs)
+    row_list = _check_rows(rows, p.shape[0])
     out_self, out_other = _out(out_self), _out(out_other)
+    expected = p.shape[0] if rows is None else row_list.shape[0]
+    if out_self.shape[0] != expected or out_other.shape[0] != expected:
+        raise ValueError(f"out_self and out_other must have {expected} entries")
     with _threads(n_threads):
         if shift is None:
-            ok = _kernels.row_stats_plain(labels, p, out_self, out_other)
+            ok = _kernels.row_stats_plain(labels, p, row_list, out_self, out_other)
         else:
             t, tmax = shift
-            ok = _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), out_self, out_other)
+            ok = _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), row_list, out_self, out_other)
     _require_labels_in_range(ok, pred_probs)
 
 
@@ -149,3 +167,10 @@ def multilabel_joint_pass(onehot, pred_probs, cut, out_joint, out_codes, n_threa
     boost = _HALF_BOOST if p.dtype == np.uint16 else p.dtype.type(1e-6)
     with _threads(n_threads):
         _multilabel.multilabel_joint_pass(_carrier(onehot), p, _carrier(cut), boost, _out(out_joint), _out(out_codes))
+
+
+def multilabel_select(onehot, pred_probs, sizes, by_margin, out_mask, n_threads):
+    with _threads(n_threads):
+        _multilabel.multilabel_select(
+            _carrier(onehot), _carrier(pred_probs), _carrier(sizes), bool(by_margin), _out(out_mask).reshape(-1)
+        )

@@ -204,15 +204,16 @@ def joint_pass(labels, p, cut, paper_rule, boost, out_guess, out_joint, out_flag
 
 
 @njit(**_JIT)
-def _row_plain_block(labels, p, b, out_self, out_other):
-    n, num_classes = p.shape
+def _row_plain_block(labels, p, rows, b, out_self, out_other):
+    num_classes = p.shape[1]
     ok = True
-    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+    for j in range(b * BLOCK, min(out_self.shape[0], (b + 1) * BLOCK)):
+        i = rows[j] if rows.shape[0] > 0 else j
         y = labels[i]
         if y < 0 or y >= num_classes:
             ok = False
             continue
-        out_self[i] = p[i, y]
+        out_self[j] = p[i, y]
         best = 0 if y != 0 else 1
         best_value = widen(p[i, best])
         for k in range(best + 1, num_classes):
@@ -221,27 +222,29 @@ def _row_plain_block(labels, p, b, out_self, out_other):
                 if value > best_value:  # np.max keeps the first of equals
                     best = k
                     best_value = value
-        out_other[i] = p[i, best]
+        out_other[j] = p[i, best]
     return ok
 
 
 @njit(**_PJIT)
-def row_stats_plain(labels, p, out_self, out_other):
-    """Unshifted: P = T; copies the chosen values' bits.  K >= 2."""
-    n_blocks = _n_blocks(p.shape[0])
+def row_stats_plain(labels, p, rows, out_self, out_other):
+    """Unshifted: P = T; copies the chosen values' bits.  K >= 2.  Output j
+    describes row rows[j], or row j when ``rows`` is empty."""
+    n_blocks = _n_blocks(out_self.shape[0])
     block_ok = np.ones(n_blocks, np.bool_)
     for b in prange(n_blocks):
-        block_ok[b] = _row_plain_block(labels, p, b, out_self, out_other)
+        block_ok[b] = _row_plain_block(labels, p, rows, b, out_self, out_other)
     return block_ok.all()
 
 
 @njit(**_JIT)
-def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
-    n, num_classes = p.shape
+def _row_shifted_block(labels, p, t, tmax, rows, b, out_self, out_other):
+    num_classes = p.shape[1]
     shift_max = widen(tmax[0])
     q = work_empty(t, num_classes)
     ok = True
-    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+    for j in range(b * BLOCK, min(out_self.shape[0], (b + 1) * BLOCK)):
+        i = rows[j] if rows.shape[0] > 0 else j
         y = labels[i]
         if y < 0 or y >= num_classes:
             ok = False
@@ -250,7 +253,7 @@ def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
             d = narrow_like(to_work(p[i, k], t) - widen(t[k]), t)
             q[k] = narrow_like(d + shift_max, t)
         total = narrow_like(zero_of(q) + pairwise(q, 0, num_classes), t)
-        store(out_self, i, narrow_like(q[y] / total, t))
+        store(out_self, j, narrow_like(q[y] / total, t))
         best = 0 if y != 0 else 1
         best_value = narrow_like(q[best] / total, t)
         for k in range(best + 1, num_classes):
@@ -258,18 +261,18 @@ def _row_shifted_block(labels, p, t, tmax, b, out_self, out_other):
                 value = narrow_like(q[k] / total, t)
                 if value > best_value:
                     best_value = value
-        store(out_other, i, best_value)
+        store(out_other, j, best_value)
     return ok
 
 
 @njit(**_PJIT)
-def row_stats_shifted(labels, p, t, tmax, out_self, out_other):
+def row_stats_shifted(labels, p, t, tmax, rows, out_self, out_other):
     """q_k = (P(p) - t_k) + tmax; v_k = q_k / (0 + pw(q)), all rounded to P
-    (``t``'s type; float16 as uint16 bits).  K >= 2."""
-    n_blocks = _n_blocks(p.shape[0])
+    (``t``'s type; float16 as uint16 bits).  K >= 2.  Rows as in row_stats_plain."""
+    n_blocks = _n_blocks(out_self.shape[0])
     block_ok = np.ones(n_blocks, np.bool_)
     for b in prange(n_blocks):
-        block_ok[b] = _row_shifted_block(labels, p, t, tmax, b, out_self, out_other)
+        block_ok[b] = _row_shifted_block(labels, p, t, tmax, rows, b, out_self, out_other)
     return block_ok.all()
 
 
