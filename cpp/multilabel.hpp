@@ -28,3 +28,16 @@ void multilabel_joint_pass(const uint8_t* onehot, const T* p, int64_t n, int64_t
                            int64_t* out_joint, uint8_t* out_codes, int n_threads);
 
 }  // namespace labelsieve
+
+namespace labelsieve {
+
+// Per class c and given side y (cell 2c + y, size sizes[2c + y]): among the
+// rows with onehot[i][c] == y, the top sizes[2c + y] by (key desc, row asc)
+// with key = T(q_other - q_own) (by_margin: the prune_by_noise_rate order) or
+// -q_own (prune_by_class), where q = (T(1 - p[i][c]), p[i][c]).
+// out_mask[i * k + c] = 1 on the selected (row, class) pairs.
+template <class T>
+void multilabel_select(const uint8_t* onehot, const T* p, int64_t n, int64_t k, const int64_t* sizes,
+                       bool by_margin, uint8_t* out_mask, int n_threads);
+
+}  // namespace labelsieve

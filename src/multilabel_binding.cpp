@@ -89,6 +89,27 @@ void multilabel_joint_pass(const py::object& onehot, const py::object& pred_prob
     });
 }
 
+void multilabel_select(const py::object& onehot, const py::object& pred_probs, const py::object& sizes,
+                       bool by_margin, const py::object& out_mask, int64_t n_threads) {
+    const MultiLabelled in = check_multilabelled(onehot, pred_probs);
+    const int threads = check_threads(n_threads);
+    py::array sizes_arr = as_array(sizes, "sizes");
+    require_dtype(sizes_arr, dtype_of<int64_t>(), "sizes");
+    require_c_contiguous(sizes_arr, "sizes");
+    if (sizes_arr.size() != 2 * in.k) {
+        throw py::value_error("sizes must have " + std::to_string(2 * in.k) + " entries (two per class)");
+    }
+    py::array mask = check_sized_output(out_mask, dtype_of<uint8_t>(), in.n * in.k, "out_mask");
+    with_float(in.kind, [&](auto t) {
+        using T = decltype(t);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::multilabel_select<T>(data_of<uint8_t>(in.onehot), data_of<T>(in.probs), in.n, in.k,
+                                             data_of<int64_t>(sizes_arr), by_margin, mutable_data_of<uint8_t>(mask),
+                                             threads);
+        });
+    });
+}
+
 }  // namespace
 
 void register_multilabel(py::module_& m) {
@@ -96,6 +117,8 @@ void register_multilabel(py::module_& m) {
           py::arg("out_sums"), py::arg("n_threads"));
     m.def("multilabel_joint_pass", &multilabel_joint_pass, py::arg("onehot"), py::arg("pred_probs"), py::arg("cut"),
           py::arg("out_joint"), py::arg("out_codes"), py::arg("n_threads"));
+    m.def("multilabel_select", &multilabel_select, py::arg("onehot"), py::arg("pred_probs"), py::arg("sizes"),
+          py::arg("by_margin"), py::arg("out_mask"), py::arg("n_threads"));
 }
 
 }  // namespace labelsieve_binding

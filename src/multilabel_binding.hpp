@@ -1,5 +1,5 @@
-// Registers the multi-label primitives (multilabel_sums, multilabel_joint_pass)
-// on labelsieve._core.
+// Registers the multi-label primitives (multilabel_sums, multilabel_joint_pass,
+// multilabel_select) on labelsieve._core.
 #pragma once
 #include <pybind11/pybind11.h>
 

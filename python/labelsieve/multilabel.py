@@ -12,9 +12,10 @@ filters, for which labelsieve returns the correctly sorted order).
 Labels are accepted as a list of lists of class indices (cleanlab's format)
 or as an N x K 0/1 matrix.  The thresholds and the (K, 2, 2) confident joint
 of all K binary problems come from two reads of ``pred_probs`` in the
-backend (``multilabel_sums``, ``multilabel_joint_pass``), not from a loop
-over classes; only the prune filters' selection runs class by class, on
-the classes that have something to prune.
+backend (``multilabel_sums``, ``multilabel_joint_pass``), and the prune
+filters select the rows of all 2K (class, given side) cells in one more
+read (``multilabel_select``); Python only does O(K) 2 x 2 arithmetic and
+O(N x K) boolean combinations.
 """
 
 from __future__ import annotations
@@ -525,29 +526,30 @@ def _user_joint(confident_joint: Optional[ArrayLike], k: int) -> Optional[np.nda
     return _check_joint_3d(confident_joint, k)
 
 
-def _prune_class(problem: MultiLabelProblem, c: int, filter_by, joint_c, min_examples, frac_noise, remove):
-    """Class c's binary problem through the single-label prune steps; None
-    when nothing can be flagged."""
-    counts = problem.class_counts[c]
-    matrix = _kxk.keep_at_least_n_per_class(joint_c.T, min_examples, frac_noise)
-    if remove is not None:
-        matrix = _kxk.apply_num_to_remove(matrix, np.array([remove[c], 0]), counts)
-    class_ok = (counts > min_examples) & (counts > 1)
-    by_class = np.where(class_ok, counts - np.diagonal(matrix), 0)
-    by_rate = np.where(class_ok[None, :], matrix, 0)
-    np.fill_diagonal(by_rate, 0)
-    need_class = filter_by in ("prune_by_class", "both")
-    need_rate = filter_by in ("prune_by_noise_rate", "both")
-    if (need_class and not np.any(by_class > 0)) or (need_rate and not np.any(by_rate > 0)):
-        return None
-    labels_c, probs_c = problem.binary_problem(c)
-    mask = None
-    if need_class:
-        mask = _passes.prune_by_class(problem.backend, labels_c, probs_c, by_class, problem.n_threads)
-    if need_rate:
-        rate = _passes.prune_by_noise_rate(problem.backend, labels_c, probs_c, matrix, class_ok, problem.n_threads)
-        mask = rate if mask is None else mask & rate
-    return mask
+def _prune_sizes(problem: MultiLabelProblem, joints, min_examples, frac_noise, remove):
+    """Per (class, given side): how many rows prune_by_noise_rate and
+    prune_by_class select — the single-label prune-count steps (SPEC 2.12)
+    on each class's 2 x 2 joint."""
+    by_rate = np.zeros((problem.k, 2), dtype=np.int64)
+    by_class = np.zeros((problem.k, 2), dtype=np.int64)
+    for c in range(problem.k):
+        counts = problem.class_counts[c]
+        matrix = _kxk.keep_at_least_n_per_class(joints[c].T, min_examples, frac_noise)
+        if remove is not None:
+            matrix = _kxk.apply_num_to_remove(matrix, np.array([remove[c], 0]), counts)
+        # cleanlab prunes a side only with more than min_examples rows, and never a single row
+        side_ok = (counts > min_examples) & (counts > 1)
+        by_class[c] = np.where(side_ok, counts - np.diagonal(matrix), 0)
+        by_rate[c] = np.where(side_ok, [matrix[1, 0], matrix[0, 1]], 0)  # [true j][given y], j != y
+    return by_rate, by_class
+
+
+def _select(problem: MultiLabelProblem, sizes: np.ndarray, by_margin: bool) -> np.ndarray:
+    mask = np.zeros((problem.n, problem.k), dtype=np.uint8)
+    problem.backend.multilabel_select(
+        problem.onehot, problem.pred_probs, np.ascontiguousarray(sizes), by_margin, mask, problem.n_threads
+    )
+    return mask.view(np.bool_)
 
 
 def _issues_matrix(problem: MultiLabelProblem, filter_by, confident_joint, min_examples, frac_noise, remove) -> np.ndarray:
@@ -566,13 +568,14 @@ def _issues_matrix(problem: MultiLabelProblem, filter_by, confident_joint, min_e
             UserWarning,
             stacklevel=3,
         )
-    issues = np.zeros((problem.n, problem.k), dtype=bool)
-    reduced = problem.reduced()
-    for c in range(problem.k):
-        mask = _prune_class(problem, c, filter_by, joints[c], min_examples, frac_noise, remove)
-        if mask is not None:
-            issues[:, c] = mask & ~reduced[:, c]
-    return issues
+    by_rate, by_class = _prune_sizes(problem, joints, min_examples, frac_noise, remove)
+    issues = None
+    if filter_by in ("prune_by_class", "both"):
+        issues = _select(problem, by_class, by_margin=False)
+    if filter_by in ("prune_by_noise_rate", "both"):
+        rate = _select(problem, by_rate, by_margin=True)
+        issues = rate if issues is None else issues & rate
+    return issues & ~problem.reduced()
 
 
 def _ranked(problem: MultiLabelProblem, mask: np.ndarray, method: str, rank_by_kwargs: Optional[dict]) -> np.ndarray:

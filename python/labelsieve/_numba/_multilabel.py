@@ -11,7 +11,8 @@ from numba import njit, prange
 
 from labelsieve._numba._kernels import BLOCK, _n_blocks
 from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer
-from labelsieve._numba._scalars import narrow_like, widen, zero_of
+from labelsieve._numba._scalars import narrow_like, widen, work_empty, zero_of
+from labelsieve._numba._select import select_top_m
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 _PJIT = dict(_JIT, parallel=True)
@@ -104,3 +105,36 @@ def multilabel_joint_pass(onehot, p, cut, boost, out_joint, out_codes):
     out_joint[:, :, :] = 0
     for b in range(n_blocks):
         out_joint += partial[b]
+
+
+@njit(**_JIT)
+def _select_cell(onehot, p, c, y, m, by_margin, out_mask):
+    n, num_classes = p.shape
+    size = 0
+    for i in range(n):
+        size += (1 if onehot[i, c] != 0 else 0) == y
+    rows = np.empty(size, np.int64)
+    keys = work_empty(p, size)
+    t = 0
+    for i in range(n):
+        if (1 if onehot[i, c] != 0 else 0) != y:
+            continue
+        one = widen(p[i, c])
+        zero = _complement(one, p)
+        own = one if y == 1 else zero
+        if by_margin:
+            keys[t] = narrow_like((zero if y == 1 else one) - own, p)
+        else:
+            keys[t] = -own
+        rows[t] = i * num_classes + c
+        t += 1
+    select_top_m(keys, rows, m, work_empty(p, size), out_mask)
+
+
+@njit(**_PJIT)
+def multilabel_select(onehot, p, sizes, by_margin, out_mask):
+    num_classes = p.shape[1]
+    for cell in prange(2 * num_classes):
+        m = sizes[cell // 2, cell % 2]
+        if m > 0:
+            _select_cell(onehot, p, cell // 2, cell % 2, m, by_margin, out_mask)
