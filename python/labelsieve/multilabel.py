@@ -281,7 +281,7 @@ def confident_joint(
     ascending indices counted off the diagonal.
 
     >>> confident_joint([[0], [0, 1], [1], []], np.array([[.9, .2], [.8, .7], [.1, .6], [.3, .1]])).tolist()
-    [[[1, 1], [0, 2]], [[2, 0], [0, 2]]]
+    [[[2, 0], [0, 2]], [[2, 0], [0, 2]]]
     """
     problem = MultiLabelProblem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
     user = None if thresholds is None else _user_thresholds(thresholds, problem.k)
