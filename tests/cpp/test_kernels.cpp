@@ -1,0 +1,129 @@
+// class_sums and joint_pass against straightforward references, for several
+// thread counts, and bad labels rejected without out-of-bounds access.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "helpers.hpp"
+#include "pairwise_sum.hpp"
+#include "primitives.hpp"
+
+using namespace labelsieve;
+
+TEST_CASE("class_sums: counts and NumPy-exact per-class sums, any thread count") {
+    for (int64_t n : {1, 7, 130, 5000, 70000}) {
+        const auto d = testdata::random_problem(n, 5, static_cast<uint32_t>(n));
+        std::vector<int64_t> want_counts(5, 0);
+        std::vector<float> want_sums(5);
+        for (int64_t c = 0; c < 5; ++c) {
+            std::vector<float> column;
+            for (int64_t i = 0; i < n; ++i) {
+                if (d.labels[i] == c) column.push_back(d.p[i * 5 + c]);
+            }
+            want_counts[c] = static_cast<int64_t>(column.size());
+            want_sums[c] = numpy_sum(column.data(), static_cast<int64_t>(column.size()));
+        }
+        for (int threads : {1, 2, 3, 8}) {
+            CAPTURE(n);
+            CAPTURE(threads);
+            std::vector<int64_t> counts(5, -1);
+            std::vector<float> sums(5, -1.0f);
+            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, 5, counts.data(), sums.data(), threads);
+            CHECK(counts == want_counts);
+            CHECK(std::memcmp(sums.data(), want_sums.data(), sizeof(float) * 5) == 0);
+        }
+    }
+}
+
+TEST_CASE("joint_pass: guesses, joint and flags match the definition") {
+    const int64_t n = 3000, k = 4;
+    const auto d = testdata::random_problem(n, k, 11, /*coarse=*/true);
+    const std::vector<float> cut = {0.3f, 0.25f, 0.2f, 0.5f};
+    for (bool paper : {false, true}) {
+        std::vector<int32_t> want_guess(n);
+        std::vector<int64_t> want_joint(k * k, 0);
+        std::vector<uint8_t> want_flags(n);
+        for (int64_t i = 0; i < n; ++i) {
+            const float* row = &d.p[i * k];
+            int count = 0, only = -1, best = 0, best_confident = -1;
+            for (int64_t c = 0; c < k; ++c) {
+                if (row[c] > row[best]) best = static_cast<int>(c);
+                if (row[c] >= cut[c]) {
+                    ++count;
+                    only = static_cast<int>(c);
+                    if (best_confident < 0 || row[c] > row[best_confident]) best_confident = static_cast<int>(c);
+                }
+            }
+            want_guess[i] = count == 0 ? -1 : count == 1 ? only : (paper ? best_confident : best);
+            const int64_t y = d.labels[i];
+            if (want_guess[i] >= 0) ++want_joint[y * k + want_guess[i]];
+            const float boosted = row[y] + 1e-6f;
+            bool top = true;
+            for (int64_t c = 0; c < k; ++c) {
+                if ((c < y && !(boosted > row[c])) || (c > y && !(boosted >= row[c]))) top = false;
+            }
+            want_flags[i] = static_cast<uint8_t>((top ? 1 : 0) | (best == y ? 2 : 0));
+        }
+        for (int threads : {1, 2, 5}) {
+            CAPTURE(paper);
+            CAPTURE(threads);
+            std::vector<int32_t> guess(n, 99);
+            std::vector<int64_t> joint(k * k, 0);
+            std::vector<uint8_t> flags(n, 99);
+            joint_pass<float, int64_t>(d.labels.data(), d.p.data(), n, k, cut.data(), paper, guess.data(), joint.data(),
+                                       flags.data(), threads);
+            CHECK(guess == want_guess);
+            CHECK(joint == want_joint);
+            CHECK(flags == want_flags);
+        }
+    }
+}
+
+TEST_CASE_TEMPLATE("a label outside [0, K) throws instead of indexing out of bounds", L, int32_t, int64_t) {
+    const int64_t n = 200, k = 3;
+    const auto d = testdata::random_problem(n, k, 5);
+    const L bad_values[] = {static_cast<L>(-1), static_cast<L>(k), std::numeric_limits<L>::max(),
+                            std::numeric_limits<L>::min()};
+    for (L bad : bad_values) {
+        for (int64_t where : {int64_t{0}, n / 2, n - 1}) {
+            CAPTURE(where);
+            std::vector<L> labels(d.labels.begin(), d.labels.end());
+            labels[where] = bad;
+            std::vector<int64_t> counts(k);
+            std::vector<float> sums(k);
+            CHECK_THROWS_AS((class_sums<float, L>(labels.data(), d.p.data(), n, k, counts.data(), sums.data(), 2)),
+                            std::invalid_argument);
+            std::vector<int32_t> guess(n);
+            std::vector<int64_t> joint(k * k, 0);
+            std::vector<uint8_t> flags(n);
+            const std::vector<float> cut(k, 0.2f);
+            CHECK_THROWS_AS((joint_pass<float, L>(labels.data(), d.p.data(), n, k, cut.data(), false, guess.data(),
+                                                  joint.data(), flags.data(), 2)),
+                            std::invalid_argument);
+            std::vector<uint8_t> mask(n, 0);
+            const std::vector<int64_t> num(k, 5);
+            CHECK_THROWS_AS((prune_by_class<float, L>(labels.data(), d.p.data(), n, k, num.data(), mask.data(), 2)),
+                            std::invalid_argument);
+            const std::vector<int64_t> counts_kk(k * k, 3);
+            const std::vector<uint8_t> ok(k, 1);
+            CHECK_THROWS_AS((prune_by_noise_rate<float, L>(labels.data(), d.p.data(), n, k, counts_kk.data(), ok.data(),
+                                                           mask.data(), 2)),
+                            std::invalid_argument);
+        }
+    }
+}
+
+TEST_CASE("value_range: min and max, NaN propagates") {
+    std::vector<double> values = {0.5, 0.25, 1.0, 0.0, 0.75};
+    double out[2];
+    value_range<double>(values.data(), 5, out, 2);
+    CHECK(out[0] == 0.0);
+    CHECK(out[1] == 1.0);
+    values[3] = std::numeric_limits<double>::quiet_NaN();
+    value_range<double>(values.data(), 5, out, 2);
+    CHECK(std::isnan(out[0]));
+    CHECK(std::isnan(out[1]));
+}

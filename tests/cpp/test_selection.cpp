@@ -1,0 +1,147 @@
+// Top-m selection (TopM, select_lowest, prune_by_class, prune_by_noise_rate):
+// ties to the lower index, NaN last, m from 0 to far beyond N, and the same
+// rows for every thread count.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "helpers.hpp"
+#include "primitives.hpp"
+#include "top_m.hpp"
+
+using namespace labelsieve;
+
+namespace {
+
+std::vector<uint8_t> lowest_reference(const std::vector<float>& scores, int64_t count) {
+    std::vector<float> keys(scores.size());
+    for (size_t i = 0; i < scores.size(); ++i) keys[i] = std::isnan(scores[i]) ? -INFINITY : -scores[i];
+    // NaN sorts last: give it a key below every number, ties between NaNs by index.
+    const auto order = testdata::rank_desc(keys);
+    std::vector<uint8_t> mask(scores.size(), 0);
+    std::vector<int64_t> nan_rows, rows;
+    for (int64_t i : order) (std::isnan(scores[i]) ? nan_rows : rows).push_back(i);
+    rows.insert(rows.end(), nan_rows.begin(), nan_rows.end());
+    for (int64_t j = 0; j < count && j < static_cast<int64_t>(rows.size()); ++j) mask[rows[j]] = 1;
+    return mask;
+}
+
+std::vector<float> tied_scores(int64_t n, uint32_t seed, bool with_nan) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> level(0, 9);
+    std::vector<float> scores(static_cast<size_t>(n));
+    for (auto& s : scores) s = static_cast<float>(level(rng)) / 10.0f;  // heavy ties
+    if (with_nan) {
+        for (int64_t i = 3; i < n; i += 17) scores[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return scores;
+}
+
+}  // namespace
+
+TEST_CASE("TopM keeps the best m under (key desc, row asc), NaN last") {
+    const std::vector<double> keys = {0.5, 0.9, 0.5, NAN, 0.9, 0.1, 0.5};
+    for (int64_t m = 0; m <= 8; ++m) {
+        TopM<double> top(m);
+        top.reserve_buffer();
+        for (int64_t row = 0; row < 7; ++row) top.offer(keys[row], row);
+        std::set<int64_t> got;
+        top.for_each_selected([&](int64_t row) { got.insert(row); });
+        const std::vector<int64_t> order = {1, 4, 0, 2, 6, 5, 3};
+        const std::set<int64_t> want(order.begin(), order.begin() + std::min<int64_t>(m, 7));
+        CAPTURE(m);
+        CHECK(got == want);
+    }
+}
+
+TEST_CASE("TopM merging per-worker sets gives the serial answer") {
+    const auto scores = tied_scores(1000, 4, true);
+    for (int64_t m : {1, 10, 333, 999, 5000}) {
+        TopM<float> serial(m), a(m), b(m);
+        for (int64_t row = 0; row < 1000; ++row) {
+            serial.offer(-scores[row], row);
+            (row % 3 == 0 ? a : b).offer(-scores[row], row);
+        }
+        a.merge_from(b);
+        std::set<int64_t> x, y;
+        serial.for_each_selected([&](int64_t r) { x.insert(r); });
+        a.for_each_selected([&](int64_t r) { y.insert(r); });
+        CAPTURE(m);
+        CHECK(x == y);
+    }
+}
+
+TEST_CASE("select_lowest: ties to the lower index, NaN last, tiny to huge counts, any thread count") {
+    for (int64_t n : {1, 50, 20000, 100000}) {
+        for (bool with_nan : {false, true}) {
+            const auto scores = tied_scores(n, static_cast<uint32_t>(n), with_nan);
+            const int64_t counts[] = {0, 1, 2, n / 3, n - 1, n, n + 1, int64_t{1} << 40,
+                                      std::numeric_limits<int64_t>::max(), -1};
+            for (int64_t count : counts) {
+                const auto want = lowest_reference(scores, count);
+                for (int threads : {1, 2, 7}) {
+                    CAPTURE(n);
+                    CAPTURE(count);
+                    CAPTURE(threads);
+                    std::vector<uint8_t> mask(static_cast<size_t>(n), 0);
+                    select_lowest<float>(scores.data(), n, count, mask.data(), threads);
+                    CHECK(mask == want);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("prune_by_class and prune_by_noise_rate: reference selection per group, any thread count") {
+    const int64_t n = 40000, k = 3;
+    const auto d = testdata::random_problem(n, k, 21, /*coarse=*/true);
+    const std::vector<int64_t> num = {0, 5, std::numeric_limits<int64_t>::max()};
+    std::vector<uint8_t> want(n, 0);
+    for (int64_t c = 0; c < k; ++c) {
+        std::vector<float> keys;
+        std::vector<int64_t> rows;
+        for (int64_t i = 0; i < n; ++i) {
+            if (d.labels[i] == c) {
+                keys.push_back(-d.p[i * k + c]);
+                rows.push_back(i);
+            }
+        }
+        const auto order = testdata::rank_desc(keys);
+        for (int64_t j = 0; j < std::min<int64_t>(num[c], static_cast<int64_t>(order.size())); ++j) want[rows[order[j]]] = 1;
+    }
+    // prune_counts[true * k + given]; class 2 is not ok (never pruned).
+    const std::vector<int64_t> counts = {0, 7, 3, 100000, 0, 4, 2, 1, 0};
+    const std::vector<uint8_t> ok = {1, 1, 0};
+    std::vector<uint8_t> want_rate(n, 0);
+    for (int64_t given = 0; given < k; ++given) {
+        if (!ok[given]) continue;
+        for (int64_t truth = 0; truth < k; ++truth) {
+            if (truth == given) continue;
+            std::vector<float> keys;
+            std::vector<int64_t> rows;
+            for (int64_t i = 0; i < n; ++i) {
+                if (d.labels[i] == given) {
+                    keys.push_back(d.p[i * k + truth] - d.p[i * k + given]);
+                    rows.push_back(i);
+                }
+            }
+            const auto order = testdata::rank_desc(keys);
+            const int64_t m = std::min<int64_t>(counts[truth * k + given], static_cast<int64_t>(order.size()));
+            for (int64_t j = 0; j < m; ++j) want_rate[rows[order[j]]] = 1;
+        }
+    }
+    for (int threads : {1, 2, 6}) {
+        CAPTURE(threads);
+        std::vector<uint8_t> mask(n, 0);
+        prune_by_class<float, int64_t>(d.labels.data(), d.p.data(), n, k, num.data(), mask.data(), threads);
+        CHECK(mask == want);
+        std::vector<uint8_t> rate(n, 0);
+        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
+                                            threads);
+        CHECK(rate == want_rate);
+    }
+}
