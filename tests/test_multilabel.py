@@ -383,6 +383,27 @@ def test_label_matrix_equals_label_lists():
     np.testing.assert_array_equal(ml.find_issues(tuples, p), ml.find_issues(labels, p))
 
 
+@pytest.mark.parametrize("filter_by", ["prune_by_noise_rate", "both", "low_self_confidence"])
+def test_results_do_not_depend_on_threads_or_backend(filter_by):
+    labels, p = make_data(18, 20000, 5, np.float16)  # float16: plenty of exact ties
+    results = []
+    for name, _ in _backends():
+        for n_jobs in (1, 2, 3):
+            with quiet():
+                results.append(ml.find_issues(labels, p, filter_by=filter_by, n_jobs=n_jobs, backend=name,
+                                              return_indices_ranked_by="normalized_margin"))
+    for got in results[1:]:
+        np.testing.assert_array_equal(got, results[0])
+
+
+def test_docstring_examples():
+    import doctest
+
+    with quiet():
+        failures, tried = doctest.testmod(ml, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert tried >= 8 and failures == 0
+
+
 def test_bad_inputs_name_the_argument():
     p = np.full((3, 2), 0.5)
     with pytest.raises(ValueError, match="labels.*class 2"):

@@ -515,7 +515,7 @@ def _check_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_
 def _user_joint(confident_joint: Optional[ArrayLike], k: int) -> Optional[np.ndarray]:
     if confident_joint is None:
         return None
-    if np.shape(confident_joint) == (k, k) and k != 2:
+    if np.shape(confident_joint) == (k, k):
         warnings.warn(
             f"a K x K confident_joint is ignored in multi-label mode; pass the ({k}, 2, 2) "
             "one-vs-rest joint from confident_joint(..., multi_label=True)",
