@@ -1,4 +1,5 @@
-// The seven primitives: the only code that reads the N x K probabilities.
+// The single-label primitives: with the multi-label ones (multilabel.hpp) the
+// only code that reads the N x K probabilities.
 // Their exact contract (what each output bit means) is documented once, in
 // python/labelsieve/_backend.py; the numba backend implements the same one.
 //

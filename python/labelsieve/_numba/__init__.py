@@ -1,4 +1,4 @@
-"""The numba backend: the seven primitives of ``labelsieve._backend``.
+"""The numba backend: the primitives of ``labelsieve._backend``.
 
 Same signatures and bit-identical results as the C++ extension and as the
 NumPy reference rendering of the contract.  This module only normalises the

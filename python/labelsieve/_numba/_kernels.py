@@ -1,4 +1,4 @@
-"""The seven primitives as numba kernels (contract: ``labelsieve._backend``).
+"""The single-label primitives as numba kernels (contract: ``labelsieve._backend``).
 
 Arguments are already normalised by ``labelsieve._numba``: float16 arrays
 arrive as their uint16 bits, every array is C-contiguous.  Row-parallel
