@@ -34,6 +34,9 @@ from labelsieve._scores import _check_rank_kwargs, stable_argsort
 from labelsieve._validate import SCORE_METHODS, check_choice, resolve_n_jobs
 
 
+_BLOCK = 1 << 20
+
+
 class Driver:
     def __init__(self, runner, *, n_jobs=None, backend=None, guess_rule="cleanlab", default_threads=None):
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
@@ -100,18 +103,13 @@ class Driver:
     def prune(self, plan: dict) -> np.ndarray:
         combine = functools.partial(cp.combine_candidates, plan=plan)
         cells = self.runner.run(cp.prune_chunk, (self.summary, plan), combine=combine, stage="prune")
-        masks = {}
-        for cell, (_, index) in cells.items():
-            kind = cell[0]
-            if kind not in masks:
-                masks[kind] = np.zeros(self.n, dtype=bool)
-            masks[kind][index] = True
-        result = None
-        for kind, key in (("class", "class"), ("rate", "noise_rate")):
-            if plan.get(key) is not None:
-                m = masks.get(kind, np.zeros(self.n, dtype=bool))
-                result = m if result is None else result & m
-        return result
+        masks = {kind: np.zeros(self.n, dtype=bool) for kind, key in (("class", "class"), ("rate", "noise_rate"))
+                 if plan.get(key) is not None}
+        for cell in list(cells):
+            masks[cell[0]][cells.pop(cell)[1]] = True
+        if len(masks) == 2:  # "both"
+            masks["rate"] &= masks.pop("class")
+        return masks.popitem()[1]
 
 
 # ---- public operations (called by labelsieve.chunked and labelsieve.dask) -------------------
@@ -214,7 +212,8 @@ def find_issues(
         mask = _passes.select_lowest(backend, scores[low_spec], count, driver.summary.n_threads)
 
     if filter_by not in api._LOW_FILTERS:
-        mask &= (flags & cp.BOOSTED_TOP) == 0
+        for start in range(0, driver.n, _BLOCK):  # in blocks: no N-sized temporaries
+            mask[start : start + _BLOCK] &= (flags[start : start + _BLOCK] & cp.BOOSTED_TOP) == 0
     if return_indices_ranked_by is not None:
         flagged = np.flatnonzero(mask)
         values = scores[rank_spec][flagged]

@@ -220,6 +220,8 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
     # the chunk's own top m is all its rows when m exceeds them: clip m to the
     # chunk's class sizes (same selection, and the kernels size buffers by m)
     local = np.bincount(lab, minlength=summary.k).astype(np.int64)
+    index_dtype = np.uint32 if summary.n < 2**32 else np.int64  # 4 bytes per candidate saved
+    offset = index_dtype(ctx.row_offset)
     cells: dict = {}
     if plan.get("noise_rate") is not None:
         matrix, class_ok = plan["noise_rate"]
@@ -233,7 +235,7 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
                 if j == k:
                     continue
                 keys = probs[rows, j] - probs[rows, k]
-                cells[("rate", int(j), int(k))] = _top(keys, rows + ctx.row_offset, int(matrix[j, k]), True)
+                cells[("rate", int(j), int(k))] = _top(keys, rows.astype(index_dtype) + offset, int(matrix[j, k]), True)
     if plan.get("class") is not None:
         num = plan["class"]
         picked = np.flatnonzero(
@@ -241,7 +243,7 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
         )
         for k in np.unique(lab[picked]):
             rows = picked[lab[picked] == k]
-            cells[("class", int(k))] = _top(probs[rows, k], rows + ctx.row_offset, int(num[k]), False)
+            cells[("class", int(k))] = _top(probs[rows, k], rows.astype(index_dtype) + offset, int(num[k]), False)
     return cells, None
 
 
@@ -252,13 +254,20 @@ def _cell_size(cell: tuple, plan: dict) -> int:
 
 
 def combine_candidates(*items: dict, plan: dict) -> dict:
+    """Top m per cell of the union.  Consumes (empties) its input dicts, so
+    that a cell's old candidates are freed as soon as it is merged."""
     merged: dict = {}
     for cells in items:
-        for cell, value in cells.items():
-            merged.setdefault(cell, []).append(value)
+        for cell in list(cells):
+            merged.setdefault(cell, []).append(cells.pop(cell))
     out = {}
-    for cell, values in merged.items():
+    for cell in list(merged):
+        values = merged.pop(cell)
+        if len(values) == 1:
+            out[cell] = values[0]
+            continue
         keys = np.concatenate([v[0] for v in values])
         index = np.concatenate([v[1] for v in values])
+        del values
         out[cell] = _top(keys, index, _cell_size(cell, plan), cell[0] == "rate")
     return out

@@ -73,6 +73,25 @@ def stderr_progress(stage: str, done: int, total: Optional[int]) -> None:
     sys.stderr.flush()
 
 
+def _release_freed_memory() -> None:
+    """Give freed heap pages back to the OS between chunks (glibc keeps them
+    otherwise, and the chunk-sized temporaries would pile up as resident
+    anonymous memory).  A no-op where glibc's malloc_trim is unavailable."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
 class SequentialRunner:
     """Runs each pass over the chunks one after another (see ``_chunk_driver``)."""
 
@@ -118,6 +137,8 @@ class SequentialRunner:
                 smalls.append(small)
             else:
                 acc = small if acc is None else combine(acc, small)
+            del labels, pred_probs, chunk, small, rows
+            _release_freed_memory()
             count += 1
             if self._progress is not None:
                 self._progress(stage, count, total)
