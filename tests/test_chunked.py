@@ -126,3 +126,19 @@ def test_bad_chunk_streams():
 
     with pytest.raises(ValueError, match="changed"):
         lc.find_issues(shrinking)
+
+
+def test_top_m_selection_with_ties():
+    """The candidate selection keeps exactly the first m by (key desc|asc, row asc)."""
+    from labelsieve._chunk_passes import _top
+
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        n = int(rng.integers(0, 40))
+        keys = rng.integers(0, 4, n).astype(np.float32)  # heavy ties
+        index = rng.permutation(1000)[:n].astype(np.uint32)
+        m = int(rng.integers(0, 45))
+        for descending in (True, False):
+            _, got = _top(keys, index, m, descending)
+            order = np.lexsort((index, -keys if descending else keys))[:m]
+            assert sorted(got.tolist()) == sorted(index[order].tolist())

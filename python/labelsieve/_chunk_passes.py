@@ -206,9 +206,20 @@ def _top(keys: np.ndarray, index: np.ndarray, m: int, descending: bool) -> tuple
     strictly = keys > cut if descending else keys < cut
     tied = np.flatnonzero(keys == cut)
     need = m - int(np.count_nonzero(strictly))
-    tied = tied[np.argsort(index[tied], kind="stable")[:need]]
+    if need < tied.shape[0]:  # row numbers are unique: keep the `need` smallest
+        tied_rows = index[tied]
+        tied = tied[tied_rows <= np.partition(tied_rows, need - 1)[need - 1]] if need > 0 else tied[:0]
     chosen = np.concatenate([np.flatnonzero(strictly), tied])
     return keys[chosen], index[chosen]
+
+
+def _by_label(labels: np.ndarray, rows: np.ndarray):
+    """(class, its rows in ascending order) for the classes present in rows."""
+    picked_labels = labels[rows]
+    order = np.argsort(picked_labels, kind="stable")
+    classes, starts = np.unique(picked_labels[order], return_index=True)
+    for c, a, b in zip(classes, starts, [*starts[1:], rows.shape[0]]):
+        yield int(c), rows[order[a:b]]
 
 
 def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, plan: dict):
@@ -229,8 +240,7 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
         picked = np.flatnonzero(
             _passes.prune_by_noise_rate(problem.backend, lab, probs, local_matrix, class_ok, problem.n_threads)
         )
-        for k in np.unique(lab[picked]):
-            rows = picked[lab[picked] == k]
+        for k, rows in _by_label(lab, picked):
             for j in np.flatnonzero(matrix[:, k] > 0):
                 if j == k:
                     continue
@@ -241,8 +251,7 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
         picked = np.flatnonzero(
             _passes.prune_by_class(problem.backend, lab, probs, np.minimum(num, local), problem.n_threads)
         )
-        for k in np.unique(lab[picked]):
-            rows = picked[lab[picked] == k]
+        for k, rows in _by_label(lab, picked):
             cells[("class", int(k))] = _top(probs[rows, k], rows.astype(index_dtype) + offset, int(num[k]), False)
     return cells, None
 
