@@ -101,19 +101,22 @@ void multilabel_joint_pass(const uint8_t* onehot, const T* p, int64_t n, int64_t
             const T* row = p + i * k;
             const uint8_t* labels = onehot + i * k;
             uint8_t* codes = out_codes + i * k;
+            // Branch-free: the outcomes are data (bit operations), not control flow.
             for (int64_t c = 0; c < k; ++c) {
                 const V one = F::load(row[c]);
                 const V zero = complement<T>(one);
-                const int y = labels[c] != 0;
-                const bool confident0 = static_cast<A>(zero) >= cut[2 * c];
-                const bool confident1 = static_cast<A>(one) >= cut[2 * c + 1];
-                const bool argmax_one = one > zero;
+                const unsigned y = labels[c] != 0;
+                const unsigned confident0 = static_cast<A>(zero) >= cut[2 * c];
+                const unsigned confident1 = static_cast<A>(one) >= cut[2 * c + 1];
+                const unsigned argmax_one = one > zero;
                 // two confident sides: the argmax; one: that side
-                const bool guess_one = (confident0 && confident1) ? argmax_one : confident1;
-                const bool confident = confident0 || confident1;
-                const bool reduced = y ? (F::round(one + boost) > zero) : (F::round(zero + boost) >= one);
-                codes[c] = static_cast<uint8_t>((confident ? kMlConfident : 0) | (guess_one ? kMlGuessOne : 0) |
-                                                (reduced ? kMlReduced : 0) | (argmax_one ? kMlArgmaxOne : 0));
+                const unsigned guess_one = confident1 & ((confident0 ^ 1u) | argmax_one);
+                const unsigned confident = confident0 | confident1;
+                const unsigned reduced_if_one = F::round(one + boost) > zero;
+                const unsigned reduced_if_zero = F::round(zero + boost) >= one;
+                const unsigned reduced = (y & reduced_if_one) | ((y ^ 1u) & reduced_if_zero);
+                codes[c] = static_cast<uint8_t>(confident * kMlConfident | guess_one * kMlGuessOne |
+                                                reduced * kMlReduced | argmax_one * kMlArgmaxOne);
                 joint[static_cast<size_t>(4 * c + 2 * y + guess_one)] += confident;
             }
         }
