@@ -116,8 +116,19 @@ def _child(mode: str, directory: str, chunk_rows: int, n_jobs: int) -> None:
                       "bytes_per_row": peak.increase / n, "flagged": int(mask.sum())}))
 
 
+def child_env() -> dict:
+    """The environment for a child that imports the same labelsieve as this process."""
+    try:
+        import labelsieve
+
+        where = str(Path(labelsieve.__file__).resolve().parents[1])
+    except ImportError:
+        where = str(ROOT / "python")
+    return dict(os.environ, PYTHONPATH=where + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def run_child(mode: str, directory: Path, chunk_rows: int, n_jobs: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = child_env()
     out = subprocess.run(
         [sys.executable, __file__, "_child", mode, str(directory), str(chunk_rows), str(n_jobs)],
         capture_output=True, text=True, env=env, check=True,

@@ -3,7 +3,6 @@ copy) and gives the in-memory answers; the chunked path streams it with a
 few bytes of anonymous memory per row."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,12 +56,12 @@ def test_chunked_anonymous_memory_is_small(tmp_path):
     bound it meets at scale is 16 B/row; see bench/RESULTS.md)."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        from bench_scale import write_files
+        from bench_scale import child_env, write_files
     finally:
         sys.path.pop(0)
     n = 1_000_000
     write_files(tmp_path, n, block=250_000)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")]))
+    env = child_env()  # the child imports the labelsieve under test
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_scale.py"), "_child", "chunked",
                           str(tmp_path), "100000", "1"], capture_output=True, text=True, env=env, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
