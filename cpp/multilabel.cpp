@@ -116,7 +116,7 @@ void multilabel_joint_pass(const uint8_t* onehot, const T* p, int64_t n, int64_t
                 const unsigned reduced_if_zero = F::round(zero + boost) >= one;
                 const unsigned reduced = (y & reduced_if_one) | ((y ^ 1u) & reduced_if_zero);
                 codes[c] = static_cast<uint8_t>(confident * kMlConfident | guess_one * kMlGuessOne |
-                                                reduced * kMlReduced | argmax_one * kMlArgmaxOne);
+                                                reduced * kMlReduced | argmax_one * kMlArgmaxOne | y * kMlGiven);
                 joint[static_cast<size_t>(4 * c + 2 * y + guess_one)] += confident;
             }
         }

@@ -14,6 +14,7 @@ constexpr uint8_t kMlConfident = 1;   // at least one side reaches its threshold
 constexpr uint8_t kMlGuessOne = 2;    // the likely true binary label is 1
 constexpr uint8_t kMlReduced = 4;     // given side, boosted by 1e-6, is the first argmax
 constexpr uint8_t kMlArgmaxOne = 8;   // p > 1 - p (first argmax of the binary row is 1)
+constexpr uint8_t kMlGiven = 16;      // the example has the class (onehot != 0)
 
 // counts[c] = #positives of class c; sums[c][0] / sums[c][1] = NumPy's sum of
 // (1 - p) over the negatives / of p over the positives, ascending rows.

@@ -66,6 +66,23 @@ CONFIDENT = 1
 GUESS_ONE = 2
 REDUCED = 4
 ARGMAX_ONE = 8
+GIVEN = 16
+
+
+def _code_table(rule: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """A 256-entry bool lookup table over the code bits, so a per-(row, class)
+    verdict is one table lookup over the (N, K) codes."""
+    codes = np.arange(256)
+    bit = lambda flag: (codes & flag) != 0  # noqa: E731
+    return np.ascontiguousarray(rule(bit), dtype=bool)
+
+
+# counted off the diagonal of the class's confident joint
+_OFF_DIAGONAL = _code_table(lambda bit: bit(CONFIDENT) & (bit(GUESS_ONE) != bit(GIVEN)))
+# ... and not un-flagged because the given side is the (boosted) top: "confident_learning"
+_CONFIDENT_LEARNING = _code_table(lambda bit: bit(CONFIDENT) & (bit(GUESS_ONE) != bit(GIVEN)) & ~bit(REDUCED))
+_PREDICTED_NEQ_GIVEN = _code_table(lambda bit: (bit(ARGMAX_ONE) != bit(GIVEN)) & ~bit(REDUCED))
+_REDUCED = _code_table(lambda bit: bit(REDUCED))
 
 _LOW_FILTERS = ("low_normalized_margin", "low_self_confidence")
 _PRUNE_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
@@ -195,12 +212,12 @@ class MultiLabelProblem:
 
     def reduced(self) -> np.ndarray:
         """(N, K): the given side of the binary row is its (boosted) top."""
-        return (self.codes & REDUCED) != 0
+        return _REDUCED[self.codes]
 
-    def off_diagonal(self, codes: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def off_diagonal(codes: np.ndarray) -> np.ndarray:
         """(N, K): counted off the diagonal of class k's confident joint."""
-        guess_one = (codes & GUESS_ONE) != 0
-        return ((codes & CONFIDENT) != 0) & (guess_one != (self.onehot != 0))
+        return _OFF_DIAGONAL[codes]
 
     def calibrated_joint(self, raw: Optional[np.ndarray] = None) -> np.ndarray:
         raw = self._default_joint[0] if raw is None else raw
@@ -208,7 +225,7 @@ class MultiLabelProblem:
 
     @cached_property
     def confident_learning_per_class(self) -> np.ndarray:
-        return self.off_diagonal(self.codes) & ~self.reduced()
+        return _CONFIDENT_LEARNING[self.codes]
 
     def binary_problem(self, c: int) -> Tuple[np.ndarray, np.ndarray]:
         """Class c's binary labels (int32) and (N, 2) probabilities."""
@@ -557,8 +574,7 @@ def _issues_matrix(problem: MultiLabelProblem, filter_by, confident_joint, min_e
     if filter_by == "confident_learning":
         return problem.confident_learning_per_class.copy()
     if filter_by == "predicted_neq_given":
-        predicted_one = (problem.codes & ARGMAX_ONE) != 0
-        return (predicted_one != (problem.onehot != 0)) & ~problem.reduced()
+        return _PREDICTED_NEQ_GIVEN[problem.codes]
     joints = problem.calibrated_joint() if confident_joint is None else confident_joint
     too_few = np.argwhere(problem.class_counts <= min_examples)
     if too_few.size:

@@ -21,6 +21,7 @@ CONFIDENT = 1  # bits of a (row, class) code; same values as cpp/multilabel.hpp
 GUESS_ONE = 2
 REDUCED = 4
 ARGMAX_ONE = 8
+GIVEN = 16
 
 
 @njit(**_JIT)
@@ -92,6 +93,8 @@ def _joint_block(onehot, p, cut, boost, b, joint, out_codes):
                 code |= REDUCED
             if argmax_one:
                 code |= ARGMAX_ONE
+            if y == 1:
+                code |= GIVEN
             out_codes[i, c] = code
 
 
