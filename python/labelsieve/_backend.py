@@ -120,7 +120,7 @@ Primitives
     out_codes: uint8[N, K] bits: 1 = has a guess, 2 = guess is 1,
     4 = the given side boosted by T(1e-6) is the binary row's first argmax
     (y = 1: T(one + 1e-6) > zero; y = 0: T(zero + 1e-6) >= one),
-    8 = one > zero (first argmax is 1).
+    8 = one > zero (first argmax is 1), 16 = y (the example has class k).
 
 ``select_lowest(scores, count, out_mask, n_threads)``
     scores: 1-D float16/float32/float64 array.  out_mask = 1 on the top
