@@ -84,6 +84,14 @@ def multilabel_joint_pass(
     out_codes: npt.NDArray[np.uint8],
     n_threads: int,
 ) -> None: ...
+def multilabel_select(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    sizes: npt.NDArray[np.int64],
+    by_margin: bool,
+    out_mask: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
 def select_lowest(
     scores: Floats,
     count: int,
