@@ -427,26 +427,41 @@ def _per_class_scores(problem: MultiLabelProblem, method: str, adjust: bool) -> 
     if adjust and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not supported for confidence_weighted_entropy")
     out = np.empty((problem.n, problem.k), dtype=np.float64)
-    if method != "confidence_weighted_entropy" and not adjust:
-        one = problem.pred_probs
-        zero = 1 - one
-        given = problem.onehot != 0
-        own = np.where(given, one, zero)
-        if method == "self_confidence":
-            out[:] = own
-        else:
-            other = np.where(given, zero, one)
-            out[:] = (own - other + 1) / 2
-        return out
-    # Threshold-adjusted and entropy scores: the single-label scorer on each
-    # class's binary problem (the same code path as labelsieve.label_quality_scores).
-    from labelsieve._problem import Problem
-    from labelsieve._scores import scores as binary_scores
+    if method == "confidence_weighted_entropy":
+        # The entropy term needs the backend's exact xlogy sums: the
+        # single-label scorer on each class's binary problem.
+        from labelsieve._problem import Problem
+        from labelsieve._scores import scores as binary_scores
 
-    for c in range(problem.k):
-        labels_c, probs_c = problem.binary_problem(c)
-        binary = Problem(labels_c, probs_c, n_jobs=problem.n_threads, backend=problem.backend_name)
-        out[:, c] = binary_scores(binary, method, adjust)
+        for c in range(problem.k):
+            labels_c, probs_c = problem.binary_problem(c)
+            binary = Problem(labels_c, probs_c, n_jobs=problem.n_threads, backend=problem.backend_name)
+            out[:, c] = binary_scores(binary, method, False)
+        return out
+    given = problem.onehot != 0
+    if not adjust:
+        groups = [(np.arange(problem.k), None)]
+    else:  # classes grouped by their thresholds' dtype (float64 when a side is empty)
+        t = problem.thresholds
+        dtypes = np.array([ti.dtype == np.float64 for ti in t])
+        groups = [(np.flatnonzero(dtypes == wide), np.array([t[c] for c in np.flatnonzero(dtypes == wide)]))
+                  for wide in (False, True) if np.any(dtypes == wide)]
+    for columns, thresholds in groups:
+        one = problem.pred_probs[:, columns]
+        zero = 1 - one
+        if thresholds is not None:  # cleanlab's shift by the binary thresholds, then renormalise
+            work = np.result_type(one.dtype, thresholds.dtype)
+            t_max = thresholds.max(axis=1)
+            zero = (zero.astype(work) - thresholds[:, 0]) + t_max
+            one = (one.astype(work) - thresholds[:, 1]) + t_max
+            total = zero + one
+            zero, one = zero / total, one / total
+        own = np.where(given[:, columns], one, zero)
+        if method == "self_confidence":
+            out[:, columns] = own
+        else:
+            other = np.where(given[:, columns], zero, one)
+            out[:, columns] = (own - other + 1) / 2
     return out
 
 
