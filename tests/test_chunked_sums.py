@@ -100,7 +100,7 @@ def test_chunked_thresholds_equal_in_memory(sizes, dtype):
     n = labels.size
     for bounds in ([], [1], [n - 1], sorted(rng.integers(0, n, 9).tolist()), list(range(0, n, 97))):
         assert_same(expected, lc.confident_thresholds(split_rows(labels, probs, bounds)), bounds)
-    for cut in [*range(0, 20), *range(20, min(n, 140), 9)]:
+    for cut in [*range(0, 10), *range(10, min(n, 140), 13)]:
         assert_same(expected, lc.confident_thresholds(split_rows(labels, probs, [cut])), cut)
 
 
