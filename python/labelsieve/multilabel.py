@@ -107,12 +107,15 @@ def to_onehot(labels: MultiLabels, num_classes: int) -> np.ndarray:
             "labels must be a list of lists of class indices or an N x K 0/1 matrix, "
             f"got {type(labels).__name__}"
         )
-    lengths = np.empty(len(labels), dtype=np.int64)
     for i, row in enumerate(labels):
         if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
             raise TypeError(f"labels[{i}] must be a list of class indices, got {type(row).__name__}")
-        lengths[i] = len(row)
-    flat = np.array(list(chain.from_iterable(labels)))
+    lengths = np.fromiter(map(len, labels), dtype=np.int64, count=len(labels))
+    values = list(chain.from_iterable(labels))
+    if all(type(v) is int for v in values):  # the common case, converted without dtype inference
+        flat = np.array(values, dtype=np.int64)
+    else:
+        flat = np.array(values)
     if flat.size and flat.dtype.kind not in "iu":
         if flat.dtype.kind == "f" and np.all(flat == np.floor(flat)):
             flat = flat.astype(np.int64)
