@@ -40,6 +40,7 @@ from labelsieve._validate import (
 
 __all__ = [
     "to_onehot",
+    "onehot_to_lists",
     "confident_thresholds",
     "confident_joint",
     "calibrate_confident_joint",
