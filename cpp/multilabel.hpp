@@ -42,3 +42,14 @@ void multilabel_select(const uint8_t* onehot, const T* p, int64_t n, int64_t k, 
                        bool by_margin, uint8_t* out_mask, int n_threads);
 
 }  // namespace labelsieve
+
+namespace labelsieve {
+
+// The default multi-label score in one read: per row, each class's binary
+// score (own side's probability; margin: T((T(own - other) + 1) / 2)) as
+// float64, sorted descending, then ema = s_0; ema = alpha * s_t + (1 - alpha) * ema.
+template <class T>
+void multilabel_ema_scores(const uint8_t* onehot, const T* p, int64_t n, int64_t k, bool margin, double alpha,
+                           double* out, int n_threads);
+
+}  // namespace labelsieve

@@ -110,6 +110,21 @@ void multilabel_select(const py::object& onehot, const py::object& pred_probs, c
     });
 }
 
+void multilabel_ema_scores(const py::object& onehot, const py::object& pred_probs, bool margin, double alpha,
+                           const py::object& out, int64_t n_threads) {
+    const MultiLabelled in = check_multilabelled(onehot, pred_probs);
+    const int threads = check_threads(n_threads);
+    if (in.k < 1) throw py::value_error("pred_probs must have at least one column");
+    py::array out_arr = check_output(out, dtype_of<double>(), in.n, "out");
+    with_float(in.kind, [&](auto t) {
+        using T = decltype(t);
+        run_without_gil(in.n * in.k, [&] {
+            labelsieve::multilabel_ema_scores<T>(data_of<uint8_t>(in.onehot), data_of<T>(in.probs), in.n, in.k,
+                                                 margin, alpha, mutable_data_of<double>(out_arr), threads);
+        });
+    });
+}
+
 }  // namespace
 
 void register_multilabel(py::module_& m) {
@@ -119,6 +134,8 @@ void register_multilabel(py::module_& m) {
           py::arg("out_joint"), py::arg("out_codes"), py::arg("n_threads"));
     m.def("multilabel_select", &multilabel_select, py::arg("onehot"), py::arg("pred_probs"), py::arg("sizes"),
           py::arg("by_margin"), py::arg("out_mask"), py::arg("n_threads"));
+    m.def("multilabel_ema_scores", &multilabel_ema_scores, py::arg("onehot"), py::arg("pred_probs"),
+          py::arg("margin"), py::arg("alpha"), py::arg("out"), py::arg("n_threads"));
 }
 
 }  // namespace labelsieve_binding

@@ -1,5 +1,5 @@
 // Registers the multi-label primitives (multilabel_sums, multilabel_joint_pass,
-// multilabel_select) on labelsieve._core.
+// multilabel_select, multilabel_ema_scores) on labelsieve._core.
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -156,6 +156,21 @@ def test_multilabel_select_matches_reference(dtype, by_margin):
             np.testing.assert_array_equal(mask.view(bool), want, err_msg=f"{name} threads={threads}")
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("margin", [False, True])
+def test_ema_scores_primitive_matches_numpy(dtype, margin):
+    labels, p = make_data(19, 20000, 7, dtype)
+    problem = ml.MultiLabelProblem(labels, p)
+    per_class = ml._per_class_scores(problem, "normalized_margin" if margin else "self_confidence", False)
+    for alpha in (0.8, 0.0, 1.0, 0.3):
+        want = ml.exponential_moving_average(per_class, alpha=alpha)
+        for name, backend in _backends():
+            for threads in (1, 2):
+                out = np.empty(20000)
+                backend.multilabel_ema_scores(problem.onehot, problem.pred_probs, margin, alpha, out, threads)
+                np.testing.assert_array_equal(out, want, err_msg=f"{name} alpha={alpha} threads={threads}")
+
+
 def test_binding_rejects_bad_arguments():
     core = pytest.importorskip("labelsieve._core")
     p = np.random.default_rng(0).random((5, 3)).astype(np.float32)

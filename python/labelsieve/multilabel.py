@@ -379,15 +379,20 @@ def exponential_moving_average(scores: ArrayLike, *, alpha: Optional[float] = No
     [0.175]
     """
     s = _check_scores(scores)
-    if alpha is None:
-        alpha = float(2 / (s.shape[1] + 1))
-    if not (0 <= alpha <= 1):
-        raise ValueError(f"alpha must be in the interval [0, 1], got {alpha}")
+    alpha = _ema_alpha(alpha, s.shape[1])
     ordered = np.sort(s, axis=1)[:, ::-1]
     ema = ordered[:, 0]
     for t in range(1, s.shape[1]):
         ema = alpha * ordered[:, t] + (1 - alpha) * ema
     return ema
+
+
+def _ema_alpha(alpha: Optional[float], k: int) -> float:
+    if alpha is None:
+        alpha = float(2 / (k + 1))
+    if not (0 <= alpha <= 1):
+        raise ValueError(f"alpha must be in the interval [0, 1], got {alpha}")
+    return alpha
 
 
 def softmin(scores: ArrayLike, *, temperature: float = 0.1) -> np.ndarray:
@@ -515,6 +520,17 @@ def label_quality_scores(
     """
     aggregate = _aggregator(aggregator_kwargs)
     problem = _scores_problem(labels, pred_probs, n_jobs, backend)
+    check_choice(method, "method", SCORE_METHODS)
+    kwargs = dict(DEFAULT_AGGREGATOR if not aggregator_kwargs else aggregator_kwargs)
+    fusable = kwargs.get("method") == "exponential_moving_average" and set(kwargs) <= {"method", "alpha"}
+    if fusable and method != "confidence_weighted_entropy" and not adjust_pred_probs:
+        # the common case in one backend pass, without the (N, K) float64 matrix
+        out = np.empty(problem.n, dtype=np.float64)
+        alpha = float(_ema_alpha(kwargs.get("alpha"), problem.k))
+        problem.backend.multilabel_ema_scores(
+            problem.onehot, problem.pred_probs, method == "normalized_margin", alpha, out, problem.n_threads
+        )
+        return out
     return aggregate(_per_class_scores(problem, method, bool(adjust_pred_probs)))
 
 

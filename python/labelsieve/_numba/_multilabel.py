@@ -141,3 +141,32 @@ def multilabel_select(onehot, p, sizes, by_margin, out_mask):
         m = sizes[cell // 2, cell % 2]
         if m > 0:
             _select_cell(onehot, p, cell // 2, cell % 2, m, by_margin, out_mask)
+
+
+@njit(**_JIT)
+def _ema_block(onehot, p, margin, alpha, b, out):
+    n, num_classes = p.shape
+    keep = 1.0 - alpha
+    scores = np.empty(num_classes, np.float64)
+    for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+        for c in range(num_classes):
+            one = widen(p[i, c])
+            zero = _complement(one, p)
+            given = onehot[i, c] != 0
+            own = one if given else zero
+            score = own
+            if margin:
+                other = zero if given else one
+                score = narrow_like(narrow_like(narrow_like(own - other, p) + np.float32(1.0), p) / np.float32(2.0), p)
+            scores[c] = np.float64(score)
+        ordered = np.sort(scores)  # ascending: walk it from the largest
+        ema = ordered[num_classes - 1]
+        for t in range(num_classes - 2, -1, -1):
+            ema = alpha * ordered[t] + keep * ema
+        out[i] = ema
+
+
+@njit(**_PJIT)
+def multilabel_ema_scores(onehot, p, margin, alpha, out):
+    for b in prange(_n_blocks(p.shape[0])):
+        _ema_block(onehot, p, margin, alpha, b, out)
