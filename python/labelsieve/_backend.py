@@ -122,6 +122,19 @@ Primitives
     (y = 1: T(one + 1e-6) > zero; y = 0: T(zero + 1e-6) >= one),
     8 = one > zero (first argmax is 1), 16 = y (the example has class k).
 
+``multilabel_select(onehot, pred_probs, sizes, by_margin, out_mask, n_threads)``
+    sizes: int64[K, 2]; out_mask: uint8[N, K] (zero-filled by the caller).
+    For class k and given side y (rows with (onehot[i, k] != 0) == y): the
+    top sizes[k, y] rows by (key desc, index asc) with, for q = (zero, one)
+    as above, key = T(q[1 - y] - q[y]) (by_margin: prune_by_noise_rate) or
+    -q[y] (prune_by_class); out_mask[i, k] = 1 on them.
+
+``multilabel_ema_scores(onehot, pred_probs, margin, alpha, out, n_threads)``
+    out: float64[N].  Per row: s_k = float64(q[y]) (margin: float64 of
+    T((T(q[y] - q[1 - y]) + 1) / 2), each operation in T), sorted
+    descending; ema = s_0, then ema = alpha * s_t + (1 - alpha) * ema in
+    float64 (cleanlab's default multi-label score, exactly).
+
 ``select_lowest(scores, count, out_mask, n_threads)``
     scores: 1-D float16/float32/float64 array.  out_mask = 1 on the top
     ``count`` rows by (key desc, index asc) with key = -scores[i], i.e. the

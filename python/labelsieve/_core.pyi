@@ -92,6 +92,14 @@ def multilabel_select(
     out_mask: npt.NDArray[np.uint8],
     n_threads: int,
 ) -> None: ...
+def multilabel_ema_scores(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    margin: bool,
+    alpha: float,
+    out: npt.NDArray[np.float64],
+    n_threads: int,
+) -> None: ...
 def select_lowest(
     scores: Floats,
     count: int,

@@ -28,6 +28,7 @@ __all__ = [
     "multilabel_sums",
     "multilabel_joint_pass",
     "multilabel_select",
+    "multilabel_ema_scores",
 ]
 
 _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
@@ -174,3 +175,8 @@ def multilabel_select(onehot, pred_probs, sizes, by_margin, out_mask, n_threads)
         _multilabel.multilabel_select(
             _carrier(onehot), _carrier(pred_probs), _carrier(sizes), bool(by_margin), _out(out_mask).reshape(-1)
         )
+
+
+def multilabel_ema_scores(onehot, pred_probs, margin, alpha, out, n_threads):
+    with _threads(n_threads):
+        _multilabel.multilabel_ema_scores(_carrier(onehot), _carrier(pred_probs), bool(margin), float(alpha), _out(out))
