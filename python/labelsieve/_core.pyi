@@ -48,6 +48,7 @@ def row_stats(
     out_self: Floats,
     out_other: Floats,
     n_threads: int,
+    rows: npt.NDArray[np.int64] | None = None,
 ) -> None: ...
 def entropy_sums(
     pred_probs: Floats,
@@ -82,6 +83,22 @@ def multilabel_joint_pass(
     cut: Accumulators,
     out_joint: npt.NDArray[np.int64],
     out_codes: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
+def multilabel_select(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    sizes: npt.NDArray[np.int64],
+    by_margin: bool,
+    out_mask: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> None: ...
+def multilabel_ema_scores(
+    onehot: npt.NDArray[np.uint8],
+    pred_probs: Floats,
+    margin: bool,
+    alpha: float,
+    out: npt.NDArray[np.float64],
     n_threads: int,
 ) -> None: ...
 def multilabel_select(
