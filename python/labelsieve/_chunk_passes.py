@@ -132,13 +132,22 @@ def contexts(scans: list) -> list:
     return out
 
 
+def _stable_order(labels: np.ndarray, k: int) -> np.ndarray:
+    """Stable argsort of class indices (NumPy radix-sorts 8/16-bit keys)."""
+    if k <= 256:
+        labels = labels.astype(np.uint8)
+    elif k <= 65536:
+        labels = labels.astype(np.uint16)
+    return np.argsort(labels, kind="stable")
+
+
 # ---- pass 1: threshold partial sums ------------------------------------------------------
 def threshold_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary):
     probs = as_pred_probs(pred_probs)
     lab = _native_int_labels(_labels_to_array(labels), summary.k)
     acc = _passes.accumulator_dtype(summary.dtype)
     buffered = summary.dtype == np.float16
-    values = probs[np.arange(lab.shape[0]), lab].astype(acc)[np.argsort(lab, kind="stable")]
+    values = probs[np.arange(lab.shape[0]), lab].astype(acc)[_stable_order(lab, summary.k)]
     local = np.bincount(lab, minlength=summary.k)
     ends = np.cumsum(local)
     parts = []
@@ -216,7 +225,7 @@ def _top(keys: np.ndarray, index: np.ndarray, m: int, descending: bool) -> tuple
 def _by_label(labels: np.ndarray, rows: np.ndarray):
     """(class, its rows in ascending order) for the classes present in rows."""
     picked_labels = labels[rows]
-    order = np.argsort(picked_labels, kind="stable")
+    order = _stable_order(picked_labels, int(picked_labels.max(initial=0)) + 1)
     classes, starts = np.unique(picked_labels[order], return_index=True)
     for c, a, b in zip(classes, starts, [*starts[1:], rows.shape[0]]):
         yield int(c), rows[order[a:b]]
