@@ -3,7 +3,6 @@
 // aggregated in registers/a small buffer, so no N x K float64 matrix is made.
 // Same float64 operations, in the same order, as the NumPy formulation.
 #include <algorithm>
-#include <functional>
 #include <vector>
 
 #include "cancel.hpp"
@@ -11,6 +10,27 @@
 #include "thread_pool.hpp"
 
 namespace labelsieve {
+
+namespace {
+
+// Few classes: odd-even transposition sort, branch-free compare-exchanges
+// (the comparisons of an insertion sort on random scores mispredict often).
+// Equal values are interchangeable here (the inputs have no NaN).
+void sort_ascending(double* v, int64_t k) {
+    if (k > 32) {
+        std::sort(v, v + k);
+        return;
+    }
+    for (int64_t round = 0; round < k; ++round) {
+        for (int64_t j = round & 1; j + 1 < k; j += 2) {
+            const double a = v[j], b = v[j + 1];
+            v[j] = std::min(a, b);
+            v[j + 1] = std::max(a, b);
+        }
+    }
+}
+
+}  // namespace
 
 template <class T>
 void multilabel_ema_scores(const uint8_t* onehot, const T* p, int64_t n, int64_t k, bool margin, double alpha,
@@ -34,9 +54,9 @@ void multilabel_ema_scores(const uint8_t* onehot, const T* p, int64_t n, int64_t
                 if (margin) score = F::round(F::round(F::round(own - (y ? zero : one)) + V(1)) / V(2));
                 scores[static_cast<size_t>(c)] = static_cast<double>(score);
             }
-            std::sort(scores.begin(), scores.end(), std::greater<double>());
-            double ema = scores[0];
-            for (int64_t t = 1; t < k; ++t) ema = alpha * scores[static_cast<size_t>(t)] + keep * ema;
+            sort_ascending(scores.data(), k);
+            double ema = scores[static_cast<size_t>(k - 1)];  // the largest first
+            for (int64_t t = k - 2; t >= 0; --t) ema = alpha * scores[static_cast<size_t>(t)] + keep * ema;
             out[i] = ema;
         }
     });

@@ -157,9 +157,9 @@ def test_multilabel_select_matches_reference(dtype, by_margin):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("margin", [False, True])
-def test_ema_scores_primitive_matches_numpy(dtype, margin):
-    labels, p = make_data(19, 20000, 7, dtype)
+@pytest.mark.parametrize("margin,k", [(False, 7), (True, 7), (False, 40)])  # K > 32: the other sort
+def test_ema_scores_primitive_matches_numpy(dtype, margin, k):
+    labels, p = make_data(19, 20000, k, dtype)
     problem = ml.MultiLabelProblem(labels, p)
     per_class = ml._per_class_scores(problem, "normalized_margin" if margin else "self_confidence", False)
     for alpha in (0.8, 0.0, 1.0, 0.3):
