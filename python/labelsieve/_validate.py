@@ -77,9 +77,9 @@ def _labels_to_array(labels: Any) -> np.ndarray:
 
 
 def _native_int_labels(arr: np.ndarray, k: int) -> np.ndarray:
-    """int32/int64 C-contiguous native-endian view or (small) copy."""
-    if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous:
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+    """int32/int64 C-contiguous, aligned, native-endian view or (small) copy."""
+    if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous or not arr.flags.aligned:
+        arr = np.require(arr, dtype=arr.dtype.newbyteorder("="), requirements=["C_CONTIGUOUS", "ALIGNED"])
     if arr.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
         return arr
     return arr.astype(np.int32 if k < 2**31 else np.int64)
@@ -97,10 +97,10 @@ def as_pred_probs(pred_probs: Any) -> np.ndarray:
         )
     if arr.ndim != 2:
         raise ValueError(f"pred_probs must be 2-D (num_examples x num_classes), got shape {arr.shape}")
-    if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous:
-        # Documented: Fortran-ordered, strided or byte-swapped input is copied once.
+    if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous or not arr.flags.aligned:
+        # Documented: Fortran-ordered, strided, byte-swapped (or misaligned) input is copied once.
         try:
-            arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+            arr = np.require(arr, dtype=arr.dtype.newbyteorder("="), requirements=["C_CONTIGUOUS", "ALIGNED"])
         except MemoryError as error:  # e.g. a broadcast view of 2 x 2**40 entries
             raise MemoryError(
                 f"pred_probs of shape {arr.shape} is not C-contiguous and its contiguous copy "
