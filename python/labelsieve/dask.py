@@ -105,12 +105,12 @@ class DaskRunner:
         delayed = self._dask.delayed
         while len(items) > 1:
             step = self._split_every
-            items = [delayed(combine, pure=True)(*items[i : i + step]) for i in range(0, len(items), step)]
+            items = [delayed(combine)(*items[i : i + step]) for i in range(0, len(items), step)]
         return items[0]
 
     def run(self, fn, args, combine=None, sink=None, stage=""):
         delayed = self._dask.delayed
-        task = delayed(fn, pure=True, nout=2)
+        task = delayed(fn, nout=2)
         contexts = self.contexts or [Context(i, 0) for i in range(len(self._labels))]
         results = [task(lab, prob, ctx, *args) for lab, prob, ctx in zip(self._labels, self._probs, contexts)]
         smalls = [r[0] for r in results]
