@@ -62,7 +62,9 @@ LABELSIEVE_AVX512 inline __m512 round_to_type(__m512 v, const Half*) {
     return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-inline int first_lane(uint32_t mask) { return __builtin_ctz(mask); }
+// Lane 0 for an empty mask (a NaN chunk maximum matches no lane): ctz(0) is
+// undefined and, used as a guess, would index past the row's joint entries.
+inline int first_lane(uint32_t mask) { return mask ? __builtin_ctz(mask) : 0; }
 
 }  // namespace
 
