@@ -318,3 +318,22 @@ def test_huge_prune_counts_mean_every_row(filter_by, huge):
                 assert np.array_equal(ours, expected), backend
             assert np.array_equal(ours, labelsieve.find_issues(labels, p, filter_by=filter_by, backend="numba",
                                                                **options)), backend
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_core_joint_pass_with_nan_rows_stays_in_bounds(dtype):
+    """The binding's joint_pass gets NaN only if a caller skips validation,
+    but must stay memory-safe: a NaN row maximum once made the AVX-512 loop
+    take ctz(0) as the argmax lane (undefined; found by tools/fuzz.sh under UBSan)."""
+    core = pytest.importorskip("labelsieve._core")
+    n, k = 64, 3
+    p = np.full((n, k), 0.6, dtype)
+    p[::2, 1] = np.nan  # two confident lanes and a NaN in every other row
+    labels = np.zeros(n, np.int64)
+    acc = np.float64 if dtype == np.float64 else np.float32
+    guess = np.empty(n, np.int32)
+    joint = np.zeros((k, k), np.int64)
+    flags = np.empty(n, np.uint8)
+    core.joint_pass(labels, p, np.full(k, 0.5, acc), False, guess, joint, flags, 2)
+    assert np.all((guess >= -1) & (guess < k))
+    assert joint.sum() == np.count_nonzero(guess >= 0)
