@@ -28,7 +28,7 @@ DTYPES = (np.float32, np.float64, np.float16)
 
 
 def job_inputs(j: int):
-    n, k = 20_000 + 3_000 * j, 3 + 2 * j
+    n, k = 6_000 + 1_000 * j, 3 + 2 * j
     labels, p = noisy_dataset(100 + j, n, k, DTYPES[j % 3], "rounded" if j % 2 else "continuous")
     return labels, p, FILTERS[j]
 
