@@ -1,6 +1,8 @@
 // Score pass for self_confidence / normalized_margin: per row the (optionally
 // threshold-adjusted) probability of the given label and the best other one.
 #include <cmath>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include <stdexcept>
@@ -29,7 +31,6 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
     using FT = FloatType<T>;
     using FP = FloatType<P>;
     using PV = ValueOf<P>;
-    if (k < 2) throw std::invalid_argument("pred_probs needs at least 2 columns for margin scores");
     if (rows == nullptr && count != n) throw std::invalid_argument("row_stats: count must equal n without rows");
     if (rows != nullptr) {
         for (int64_t j = 0; j < count; ++j) {
@@ -49,7 +50,9 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                 if (!guard.ok(y)) continue;
                 const T* row = p + i * k;
                 const auto own = FT::load(row[y]);
-                auto other = FT::load(row[y == 0 ? 1 : 0]);
+                using TV = std::remove_const_t<decltype(own)>;
+                // With one class there is no other one: NaN (the margin scores need K >= 2).
+                TV other = k > 1 ? FT::load(row[y == 0 ? 1 : 0]) : std::numeric_limits<TV>::quiet_NaN();
                 for (int64_t c = 0; c < k; ++c) {
                     const auto value = FT::load(row[c]);
                     if (c != static_cast<int64_t>(y) && value > other) other = value;
@@ -78,7 +81,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
             const PV total = FP::round(numpy_sum(values.data(), k));
             for (int64_t c = 0; c < k; ++c) values[c] = FP::round(values[c] / total);
             // A zero row sum gives NaN, which np.max propagates.
-            PV other = values[y == 0 ? 1 : 0];
+            PV other = k > 1 ? values[y == 0 ? 1 : 0] : std::numeric_limits<PV>::quiet_NaN();
             for (int64_t c = 0; c < k; ++c) {
                 if (c != static_cast<int64_t>(y)) other = max_propagating_nan(other, values[c]);
             }

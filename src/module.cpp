@@ -102,7 +102,6 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
     const int threads = check_threads(n_threads);
     const std::optional<py::array> row_list = check_rows(rows, in.n);
     const py::array* row_ptr = row_list ? &*row_list : nullptr;
-    if (in.k < 2) throw py::value_error("pred_probs must have at least 2 columns for margin-based scores");
     if (shift.is_none()) {
         with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
             using T = decltype(t);

@@ -282,16 +282,10 @@ def test_catalogue_is_large_enough():
     assert len({c.name for c in CASES}) == len(CASES)
 
 
-K1_BUG = (
-    "bug: with K=1 the cpp row_stats rejects the input (it needs K >= 2, a precondition "
-    "_scores.scores only ensures for the margin methods) while the numba kernel reads "
-    "p[i, 1], past the row (its self value is right by luck); cleanlab answers p[:, 0].  "
-    "Fix: self_confidence with K == 1 must not call row_stats (or row_stats must handle K == 1)")
-
-
-@pytest.mark.parametrize("backend", [pytest.param("cpp", marks=pytest.mark.xfail(strict=True, reason=K1_BUG)),
-                                     "numba"])
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
 def test_one_class_self_confidence(backend):
+    """K = 1: self_confidence is p[:, 0] (row_stats has no "other" class then; it
+    once rejected K = 1 in C++ and read past the row in numba)."""
     labels = np.zeros(20, np.int64)
     p = np.linspace(0, 1, 20, dtype=np.float32)[:, None]
     with stable_cleanlab() as (_, _, cr):

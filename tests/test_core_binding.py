@@ -75,13 +75,14 @@ def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(bad_label):
             call()
 
 
-def test_rejects_bad_thread_count_and_margin_scores_with_one_class():
+def test_rejects_bad_thread_count_and_has_no_other_class_with_one_class():
     labels, p = good_args()
     with pytest.raises(ValueError, match="n_threads"):
         core.entropy_sums(p, np.empty(20, np.float32), 0)
-    one = np.ones((20, 1), np.float32)
-    with pytest.raises(ValueError, match="at least 2 columns"):
-        core.row_stats(np.zeros(20, np.int64), one, None, np.empty(20, np.float32), np.empty(20, np.float32), 1)
+    one = np.linspace(0, 1, 20, dtype=np.float32)[:, None]
+    own, other = np.empty(20, np.float32), np.empty(20, np.float32)
+    core.row_stats(np.zeros(20, np.int64), one, None, own, other, 1)
+    assert np.array_equal(own, one[:, 0]) and np.isnan(other).all()
 
 
 def test_shift_must_not_be_narrower_than_probabilities():

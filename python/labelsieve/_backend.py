@@ -75,8 +75,7 @@ Primitives
       q_k = (P(p[i,k]) - t[k]) + tmax, each operation rounded to P;
       s = 0 + pw(q_0..q_{K-1}) (for P = float16: accumulate the half values in
       float32 with pw, round the total to float16); v_k = q_k / s rounded to P.
-    out_self[i] = v_y;  out_other[i] = max over k != y of v_k (K >= 2 is
-    guaranteed by the caller).  Both arrays have dtype P (float16 as float16).
+    out_self[i] = v_y;  out_other[i] = max over k != y of v_k (NaN when K = 1).  Both arrays have dtype P (float16 as float16).
 
 ``entropy_sums(pred_probs, out, n_threads)``
     out: E[N] where E = float32 for float32 input and float64 for float16 AND

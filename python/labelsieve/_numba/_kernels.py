@@ -214,6 +214,9 @@ def _row_plain_block(labels, p, rows, b, out_self, out_other):
             ok = False
             continue
         out_self[j] = p[i, y]
+        if num_classes == 1:  # no other class
+            store(out_other, j, np.nan)
+            continue
         best = 0 if y != 0 else 1
         best_value = widen(p[i, best])
         for k in range(best + 1, num_classes):
@@ -254,6 +257,9 @@ def _row_shifted_block(labels, p, t, tmax, rows, b, out_self, out_other):
             q[k] = narrow_like(d + shift_max, t)
         total = narrow_like(zero_of(q) + pairwise(q, 0, num_classes), t)
         store(out_self, j, narrow_like(q[y] / total, t))
+        if num_classes == 1:  # no other class
+            store(out_other, j, np.nan)
+            continue
         best = 0 if y != 0 else 1
         best_value = narrow_like(q[best] / total, t)
         for k in range(best + 1, num_classes):
