@@ -2,6 +2,7 @@
 // thread counts, and bad labels rejected without out-of-bounds access.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -126,4 +127,28 @@ TEST_CASE("value_range: min and max, NaN propagates") {
     value_range<double>(values.data(), 5, out, 2);
     CHECK(std::isnan(out[0]));
     CHECK(std::isnan(out[1]));
+}
+
+TEST_CASE("joint_pass stays in bounds on NaN rows (outside the contract, but memory-safe)") {
+    const int64_t n = 64;
+    for (int64_t k : {3, 17, 40}) {
+        std::vector<float> p(static_cast<size_t>(n * k), 0.6f);
+        for (int64_t i = 0; i < n; i += 2) p[i * k + 1] = std::numeric_limits<float>::quiet_NaN();
+        const std::vector<int64_t> labels(n, 0);
+        const std::vector<float> cut(k, 0.5f);
+        std::vector<int32_t> guess(n);
+        std::vector<int64_t> joint(k * k, 0);
+        std::vector<uint8_t> flags(n);
+        joint_pass<float, int64_t>(labels.data(), p.data(), n, k, cut.data(), false, guess.data(), joint.data(),
+                                   flags.data(), 2);
+        int64_t with_guess = 0;
+        for (int32_t g : guess) {
+            CHECK(g >= -1);
+            CHECK(g < k);
+            with_guess += g >= 0;
+        }
+        int64_t total = 0;
+        for (int64_t v : joint) total += v;
+        CHECK(total == with_guess);
+    }
 }
