@@ -105,8 +105,8 @@ class Driver:
         cells = self.runner.run(cp.prune_chunk, (self.summary, plan), combine=combine, stage="prune")
         masks = {kind: np.zeros(self.n, dtype=bool) for kind, key in (("class", "class"), ("rate", "noise_rate"))
                  if plan.get(key) is not None}
-        for cell in list(cells):
-            masks[cell[0]][cells.pop(cell)[1]] = True
+        for cell, rows in cp.selected_rows(cells, plan):
+            masks[cell[0]][rows] = True
         if len(masks) == 2:  # "both"
             masks["rate"] &= masks.pop("class")
         return masks.popitem()[1]

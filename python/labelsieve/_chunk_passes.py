@@ -254,14 +254,15 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
                 if j == k:
                     continue
                 keys = probs[rows, j] - probs[rows, k]
-                cells[("rate", int(j), int(k))] = _top(keys, rows.astype(index_dtype) + offset, int(matrix[j, k]), True)
+                cells[("rate", int(j), int(k))] = _compact(keys, rows.astype(index_dtype) + offset, int(matrix[j, k]))
     if plan.get("class") is not None:
         num = plan["class"]
         picked = np.flatnonzero(
             _passes.prune_by_class(problem.backend, lab, probs, np.minimum(num, local), problem.n_threads)
         )
         for k, rows in _by_label(lab, picked):
-            cells[("class", int(k))] = _top(probs[rows, k], rows.astype(index_dtype) + offset, int(num[k]), False)
+            # smallest self-probability first = largest negated one (negation is exact)
+            cells[("class", int(k))] = _compact(-probs[rows, k], rows.astype(index_dtype) + offset, int(num[k]))
     return cells, None
 
 
@@ -271,9 +272,30 @@ def _cell_size(cell: tuple, plan: dict) -> int:
     return int(plan["class"][cell[1]])
 
 
+def _compact(keys: np.ndarray, index: np.ndarray, m: int) -> tuple:
+    """(keys, index, floor): the first m by (key desc, index asc); floor is
+    the worst of them once there are m (None before)."""
+    keys, index = _top(keys, index, m, True)
+    if m <= 0 or keys.shape[0] < m:
+        return keys, index, None
+    worst = keys.min()
+    return keys, index, (worst, index[keys == worst].max())
+
+
+def _not_worse(keys: np.ndarray, index: np.ndarray, floor: tuple) -> np.ndarray:
+    key, row = floor
+    return (keys > key) | ((keys == key) & (index <= row))
+
+
 def combine_candidates(*items: dict, plan: dict) -> dict:
-    """Top m per cell of the union.  Consumes (empties) its input dicts, so
-    that a cell's old candidates are freed as soon as it is merged."""
+    """Merge per-cell candidates of adjacent chunks.
+
+    Invariant of a cell's (keys, index, floor): it contains the cell's
+    global top m among the rows seen, and, once a floor exists, at least m
+    entries none worse than it.  Rows worse than the strongest floor are
+    dropped on arrival; the set is compacted back to m only when it exceeds
+    2m, so the merge costs O(arrivals) amortised, not O(m) per chunk.
+    Consumes (empties) its input dicts so old candidates are freed early."""
     merged: dict = {}
     for cells in items:
         for cell in list(cells):
@@ -281,11 +303,27 @@ def combine_candidates(*items: dict, plan: dict) -> dict:
     out = {}
     for cell in list(merged):
         values = merged.pop(cell)
-        if len(values) == 1:
-            out[cell] = values[0]
-            continue
-        keys = np.concatenate([v[0] for v in values])
-        index = np.concatenate([v[1] for v in values])
+        m = _cell_size(cell, plan)
+        floors = [v[2] for v in values if v[2] is not None]
+        floor = max(floors, key=lambda f: (f[0], -int(f[1]))) if floors else None
+        keys, index = [], []
+        for k, i, _ in values:
+            if floor is not None:
+                keep = _not_worse(k, i, floor)
+                k, i = k[keep], i[keep]
+            keys.append(k)
+            index.append(i)
         del values
-        out[cell] = _top(keys, index, _cell_size(cell, plan), cell[0] == "rate")
+        keys, index = np.concatenate(keys), np.concatenate(index)
+        if keys.shape[0] > (2 * m if floor is not None else m):
+            out[cell] = _compact(keys, index, m)
+        else:
+            out[cell] = (keys, index, floor)
     return out
+
+
+def selected_rows(cells: dict, plan: dict):
+    """(cell, global rows selected in it) from the fully merged candidates."""
+    for cell in list(cells):
+        keys, index, _ = cells.pop(cell)
+        yield cell, _top(keys, index, _cell_size(cell, plan), True)[1]
