@@ -121,10 +121,8 @@ CASES = [
     rejects("string-pred_probs", lambda t: (base()[0], base()[1].astype(str)), TypeError, "pred_probs"),
     rejects("ragged-pred_probs", lambda t: (base()[0][:2], np.array([[0.5, 0.5], [1.0]], dtype=object)), TypeError, "pred_probs"),
     # --- shapes ----------------------------------------------------------------------
-    # label_quality_scores with K=1: see test_one_class_self_confidence (known bug)
-    answers("K=1", lambda t: (np.zeros(20, np.int64), np.ones((20, 1), np.float32)), skip=("label_quality_scores",)),
-    answers("K=1-uneven", lambda t: (np.zeros(20, np.int64), np.linspace(0, 1, 20, dtype=np.float32)[:, None]),
-            skip=("label_quality_scores",)),
+    answers("K=1", lambda t: (np.zeros(20, np.int64), np.ones((20, 1), np.float32))),
+    answers("K=1-uneven", lambda t: (np.zeros(20, np.int64), np.linspace(0, 1, 20, dtype=np.float32)[:, None])),
     answers("K=2", lambda t: base(3, 80, 2)),
     answers("N<K", lambda t: (np.array([0, 5, 9]), dirichlet(2, 3, 10))),
     answers("N=1", lambda t: (np.array([1]), dirichlet(3, 1, 2))),
