@@ -246,15 +246,23 @@ def prune_chunk(labels: Any, pred_probs: Any, ctx: Context, summary: Summary, pl
     if plan.get("noise_rate") is not None:
         matrix, class_ok = plan["noise_rate"]
         local_matrix = np.minimum(matrix, local[np.newaxis, :])
-        picked = np.flatnonzero(
-            _passes.prune_by_noise_rate(problem.backend, lab, probs, local_matrix, class_ok, problem.n_threads)
-        )
+        off = local_matrix * (1 - np.eye(summary.k, dtype=np.int64))
+        covering = (off == 0) | (off == local[np.newaxis, :])
+        if covering.all():  # every cell takes all its class's rows here: nothing to select
+            ok_rows = class_ok[lab] != 0
+            picked = np.flatnonzero(ok_rows & (off.sum(axis=0) > 0)[lab])
+        else:
+            picked = np.flatnonzero(
+                _passes.prune_by_noise_rate(problem.backend, lab, probs, local_matrix, class_ok, problem.n_threads)
+            )
         for k, rows in _by_label(lab, picked):
+            global_rows = rows.astype(index_dtype) + offset
+            own = probs[rows, k]
             for j in np.flatnonzero(matrix[:, k] > 0):
                 if j == k:
                     continue
-                keys = probs[rows, j] - probs[rows, k]
-                cells[("rate", int(j), int(k))] = _compact(keys, rows.astype(index_dtype) + offset, int(matrix[j, k]))
+                keys = probs[rows, j] - own  # T(p_j - p_k), as the primitive computes it
+                cells[("rate", int(j), int(k))] = _compact(keys, global_rows, int(matrix[j, k]))
     if plan.get("class") is not None:
         num = plan["class"]
         picked = np.flatnonzero(
