@@ -4,8 +4,7 @@
 or a callable that returns a fresh iterable of such pairs each time it is
 called -- the data is read several times:
 
-1. validate and count labels per class (only the labels are needed, but
-   pairs are read; memory-mapped ``pred_probs`` are not touched),
+1. validate (label range, probability range) and count labels per class,
 2. per-class threshold sums (only when thresholds are needed),
 3. the confident joint, per-row flags and scores,
 4. pruning candidates (``prune_by_noise_rate`` / ``prune_by_class`` / ``both``).
