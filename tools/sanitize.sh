@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Memory-safety check: build the extension with AddressSanitizer and
 # UndefinedBehaviorSanitizer, then run on it the binding and primitive tests,
-# the malformed-input catalogue, the validation, property, concurrency and
-# K x K tests (about 4 minutes on 2 cores).  Extra arguments go to pytest.
+# the malformed-input catalogue, the validation, property, determinism,
+# interrupt, multi-label, chunked-sum, concurrency and K x K tests (about 3
+# minutes of tests on 2 cores, after the build).  Extra arguments go to pytest.
 # Usage: PYTHON=/path/to/python bash tools/sanitize.sh
 #        SANITIZE_QUICK=1 ...   only the binding and primitive tests
 set -euo pipefail
@@ -25,6 +26,8 @@ UBSAN_LIB=$(g++ -print-file-name=libubsan.so)
 TESTS=(tests/test_primitives.py tests/test_core_binding.py)
 if [ -z "${SANITIZE_QUICK:-}" ]; then
   TESTS+=(tests/test_catalogue.py tests/test_validation.py tests/test_properties.py tests/test_kxk.py
+          tests/test_determinism.py tests/test_interrupt.py tests/test_stable_argsort.py
+          tests/test_multilabel.py tests/test_chunked_sums.py
           "tests/test_concurrency.py::test_eight_threads_get_the_serial_answers"
           "tests/test_concurrency.py::test_same_input_from_many_threads")
 fi
