@@ -62,32 +62,37 @@ fresh_venv() {  # fresh_venv DIR: a new virtual environment with a current pip
     "$PY" -m venv "$1"
     "$1/bin/python" -m pip install --quiet --upgrade pip
 }
+# The tests run are the sdist's own copy (unpacked below into $SRC), so they always match the
+# code that was built, and the working tree's python/ is never importable.  Without an sdist
+# (only the pure step), the working tree's tests/ are used.
+SRC=$ROOT
 run_pytest() {  # run_pytest VENV [pytest args...], from outside the source tree
     local venv=$1
     shift
-    (cd "$WORK" && "$venv/bin/python" -m pytest -q -p no:cacheprovider -c "$ROOT/pyproject.toml" \
-        --rootdir "$ROOT" "$@")
+    (cd "$WORK" && "$venv/bin/python" -m pytest -q -p no:cacheprovider -c "$SRC/pyproject.toml" \
+        --rootdir "$SRC" "$@")
 }
 run_quick() {  # run_quick VENV: the quick selection
-    local files=("${QUICK_FILES[@]/#/$ROOT/}")
+    local files=("${QUICK_FILES[@]/#/$SRC/}")
     run_pytest "$1" "${files[@]}" -k "$QUICK_K"
 }
 run_pure() {  # run_pure VENV: the selection for the numba-only build
-    local files=("${PURE_FILES[@]/#/$ROOT/}")
+    local files=("${PURE_FILES[@]/#/$SRC/}")
     run_pytest "$1" "${files[@]}" -k "$PURE_K"
 }
 check_import() {  # check_import VENV EXPECTED_BACKEND: imported from site-packages, backend
-    (cd "$WORK" && "$1/bin/python" - "$ROOT" "$2" <<'EOF'
+    (cd "$WORK" && "$1/bin/python" - "$ROOT" "$SRC" "$2" <<'EOF'
 import sys, sysconfig
 from pathlib import Path
 import labelsieve
 from labelsieve import _backend
-root, expected = Path(sys.argv[1]).resolve(), sys.argv[2]
+root, src, expected = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), sys.argv[3]
 here = Path(labelsieve.__file__).resolve()
 site = Path(sysconfig.get_path("platlib")).resolve()
 backend = _backend.get_backend().__name__
 print(f"labelsieve {labelsieve.__version__} from {here}; default backend {backend}")
-assert here.is_relative_to(site) and not here.is_relative_to(root), "not the installed package"
+assert here.is_relative_to(site), "not the installed package"
+assert not here.is_relative_to(root) and not here.is_relative_to(src), "imported from a source tree"
 assert backend == {"cpp": "labelsieve._core", "numba": "labelsieve._numba"}[expected], backend
 EOF
     )
@@ -124,6 +129,12 @@ if want build; then
 fi
 SDIST=$(ls "$DIST"/labelsieve-*.tar.gz 2>/dev/null | head -n 1 || true)
 WHEEL=$(ls "$DIST"/labelsieve-*.whl 2>/dev/null | head -n 1 || true)
+if [ -n "$SDIST" ]; then
+    mkdir -p "$WORK/src"
+    tar -xzf "$SDIST" -C "$WORK/src"
+    SRC=$(ls -d "$WORK"/src/labelsieve-*)
+    echo "tests and the pure-Python build come from the unpacked sdist: $SRC"
+fi
 
 if want audit; then
     step "contents of the sdist and the wheel; auditwheel show; external libraries"
@@ -145,6 +156,7 @@ if want nocompiler; then
             return 1
         fi
         grep -q "no working C++ compiler was found" "$log" && grep -q "LABELSIEVE_BUILD_EXTENSION=OFF" "$log" \
+            && grep -q "building the C++ core failed" "$log" \
             || { cat "$log" >&2; echo "the failure does not explain itself" >&2; return 1; }
         grep -A12 "CMake Error" "$log" | sed 's/^ */  /'
     }
@@ -152,10 +164,10 @@ if want nocompiler; then
 fi
 
 demo() { (cd "$WORK" && "$1/bin/labelsieve" demo); }
-run_custom() {  # run_custom VENV: literal pytest arguments, tests/... relative to the repository
+run_custom() {  # run_custom VENV: literal pytest arguments, tests/... relative to the source
     local args
     eval "args=($TESTS)"
-    run_pytest "$1" "${args[@]/#tests\//$ROOT/tests/}"
+    run_pytest "$1" "${args[@]/#tests\//$SRC/tests/}"
 }
 
 if want wheel; then
@@ -170,7 +182,7 @@ if want wheel; then
     case $TESTS in
         none) ;;
         quick) timed "wheel: quick tests" run_quick "$WORK/wheel-venv" ;;
-        full) timed "wheel: full test suite" run_pytest "$WORK/wheel-venv" "$ROOT/tests" ;;
+        full) timed "wheel: full test suite" run_pytest "$WORK/wheel-venv" "$SRC/tests" ;;
         *) timed "wheel: tests ($TESTS)" run_custom "$WORK/wheel-venv" ;;
     esac
 fi
@@ -189,7 +201,7 @@ if want pure; then
     step "pure-Python build: LABELSIEVE_BUILD_EXTENSION=OFF pip install \".[test]\" (numba backend)"
     fresh_venv "$WORK/pure-venv"
     timed "pure: pip install .[test]" env LABELSIEVE_BUILD_EXTENSION=OFF \
-        "$WORK/pure-venv/bin/pip" install --quiet "$ROOT[test]"
+        "$WORK/pure-venv/bin/pip" install --quiet "$SRC[test]"
     check_import "$WORK/pure-venv" numba
     "$WORK/pure-venv/bin/python" -c '
 import importlib.metadata as md
