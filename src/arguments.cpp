@@ -1,5 +1,7 @@
 #include "arguments.hpp"
 
+#include <cstdint>
+
 namespace labelsieve_binding {
 
 namespace {
@@ -53,6 +55,11 @@ void require_ndim(const py::array& a, int ndim, const char* name) {
 void require_c_contiguous(const py::array& a, const char* name) {
     if (!(a.flags() & py::array::c_style)) {
         throw py::value_error(std::string(name) + " must be C-contiguous (use numpy.ascontiguousarray)");
+    }
+    // The kernels load whole elements: a misaligned buffer (e.g. a view at an odd byte
+    // offset) is undefined behaviour in C++, so it is refused here rather than read.
+    if (a.itemsize() > 1 && reinterpret_cast<std::uintptr_t>(a.data()) % static_cast<std::uintptr_t>(a.itemsize()) != 0) {
+        throw py::value_error(std::string(name) + " must be aligned to its element size (use numpy.require(..., requirements='CA'))");
     }
 }
 

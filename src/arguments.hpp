@@ -20,6 +20,7 @@ FloatKind float_kind(const py::array& a, const char* name);
 bool labels_are_int64(const py::array& a, const char* name);  // false: int32
 void require_dtype(const py::array& a, const py::dtype& dtype, const char* name);
 void require_ndim(const py::array& a, int ndim, const char* name);
+// C-contiguous and aligned to the element size (what the kernels may load directly).
 void require_c_contiguous(const py::array& a, const char* name);
 void require_writeable(const py::array& a, const char* name);
 void require_length(const py::array& a, int64_t axis, int64_t expected, const char* name, const char* what);

@@ -100,3 +100,19 @@ def test_empty_rows_are_fine_and_zero_columns_are_rejected():
     assert counts.tolist() == [0, 0, 0] and sums.tolist() == [0, 0, 0]
     with pytest.raises(ValueError, match="at least one column"):
         core.entropy_sums(np.zeros((3, 0), np.float32), np.empty(3, np.float32), 1)
+
+
+def test_misaligned_arrays_are_refused_not_read():
+    """A view at an odd byte offset is C-contiguous but misaligned: loading its
+    elements directly would be undefined behaviour, so the binding refuses it."""
+    raw = np.zeros(20 * 4 * 4 + 1, np.uint8)
+    p = raw[1:].view(np.float32).reshape(20, 4)
+    assert p.flags.c_contiguous and not p.flags.aligned
+    labels = np.zeros(20, np.int64)
+    with pytest.raises(ValueError, match="pred_probs must be aligned"):
+        core.class_sums(labels, p, np.zeros(4, np.int64), np.zeros(4, np.float32), 1)
+    raw_labels = np.zeros(20 * 8 + 1, np.uint8)
+    bad_labels = raw_labels[1:].view(np.int64)
+    with pytest.raises(ValueError, match="labels must be aligned"):
+        core.class_sums(bad_labels, np.full((20, 4), 0.25, np.float32), np.zeros(4, np.int64),
+                        np.zeros(4, np.float32), 1)
