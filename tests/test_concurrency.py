@@ -127,18 +127,22 @@ def test_primitives_release_the_gil(backend):
 
     module = get_backend(backend)
     rng = np.random.default_rng(0)
-    n, k = 2_000_000, 20
-    p = rng.random((n, k), dtype=np.float32)
-    labels = rng.integers(0, k, n).astype(np.int64)
-    out = np.empty(n, np.float32)
-    calls = [
-        lambda: module.entropy_sums(p, out, 1),
-        lambda: module.class_sums(labels, p, np.zeros(k, np.int64), np.zeros(k, np.float32), 1),
-    ]
-    for fn in calls:
-        fn()  # compile / warm up
-    stall, shortest = longest_stall_while(calls * 2)
-    assert shortest > 0.05, "the calls are too short to judge"
+    k = 20
+    for n in (2_000_000, 8_000_000):  # grow the input until one call is long enough to judge
+        p = rng.random((n, k), dtype=np.float32)
+        labels = rng.integers(0, k, n).astype(np.int64)
+        out = np.empty(n, np.float32)
+        calls = [
+            lambda: module.entropy_sums(p, out, 1),
+            lambda: module.class_sums(labels, p, np.zeros(k, np.int64), np.zeros(k, np.float32), 1),
+        ]
+        for fn in calls:
+            fn()  # compile / warm up
+        stall, shortest = longest_stall_while(calls * 2)
+        if shortest > 0.05:
+            break
+    else:
+        pytest.skip(f"calls of {shortest * 1e3:.0f} ms are too short to judge on this machine")
     assert stall < 0.5 * shortest, f"main thread stalled {stall * 1e3:.0f} ms during {shortest * 1e3:.0f} ms calls"
 
 
