@@ -66,7 +66,12 @@ def primitive_call(name, backend, labels, p, thresholds, counts, n_threads):
     def out_bytes(*arrays):
         return [a.tobytes() for a in arrays]
 
-    if name == "class_sums":
+    if name == "value_range":
+        def call():
+            out = np.empty(2, acc)
+            backend.value_range(p, out, n_threads)
+            return out_bytes(out)
+    elif name == "class_sums":
         def call():
             c, s = np.zeros(k, np.int64), np.zeros(k, acc)
             backend.class_sums(labels, p, c, s, n_threads)
@@ -115,7 +120,7 @@ def primitive_call(name, backend, labels, p, thresholds, counts, n_threads):
     return call
 
 
-PRIMITIVES = ["class_sums", "joint_pass", "row_stats", "entropy_sums",
+PRIMITIVES = ["value_range", "class_sums", "joint_pass", "row_stats", "entropy_sums",
               "prune_by_noise_rate", "prune_by_class", "select_lowest"]
 
 
@@ -139,6 +144,14 @@ def test_one_pass_floor(benchmark, data):
     benchmark.group = f"public {p.dtype} N={N} K={K}"
     total = benchmark(p.sum)
     assert np.isclose(float(total), float(p.astype(np.float64).sum()), rtol=1e-2)
+
+
+def test_numpy_min_max(benchmark, data):
+    """What validation cost before the value_range primitive: NumPy's min and max (two reads)."""
+    labels, p, _, _ = data
+    benchmark.group = f"value_range {p.dtype} N={N} K={K}"
+    lo, hi = benchmark(lambda: (p.min(), p.max()))
+    assert lo <= hi
 
 
 PUBLIC_CALLS = {
