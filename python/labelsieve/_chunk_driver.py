@@ -224,14 +224,7 @@ def find_issues(
 def _prune_plan(counts: np.ndarray, filter_by: str, matrix: np.ndarray, min_examples_per_class: int) -> dict:
     """Which cells to select, exactly as api._prune_mask decides them."""
     class_ok = (counts > min_examples_per_class) & (counts > 1)
-    too_few = np.flatnonzero(counts <= min_examples_per_class)
-    if too_few.size:
-        warnings.warn(
-            f"May not flag all label issues in classes {too_few.tolist()}: too few examples "
-            "(see min_examples_per_class)",
-            UserWarning,
-            stacklevel=4,
-        )
+    api.warn_too_few_examples(counts, min_examples_per_class, stacklevel=5)
     plan: dict = {"noise_rate": None, "class": None}
     matrix = np.ascontiguousarray(matrix, dtype=np.int64)
     if filter_by in ("prune_by_class", "both"):

@@ -276,19 +276,26 @@ def _prune_matrix(problem: Problem, confident_joint, min_examples_per_class, fra
     return matrix
 
 
+def warn_too_few_examples(counts: np.ndarray, min_examples_per_class: int, stacklevel: int) -> None:
+    """Warn about the classes too small to prune (at most 20 listed: K may be huge)."""
+    too_few = np.flatnonzero(counts <= min_examples_per_class)
+    if too_few.size:
+        shown = too_few[:20].tolist()
+        more = f" and {too_few.size - 20} more" if too_few.size > 20 else ""
+        warnings.warn(
+            f"May not flag all label issues in classes {shown}{more}: too few examples "
+            "(see min_examples_per_class)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def _prune_mask(problem: Problem, filter_by, matrix, min_examples_per_class) -> np.ndarray:
     counts = problem.class_counts
     # A class is pruned only with more than min_examples_per_class rows, and
     # never when it has a single row (cleanlab's scatter skips length-1 masks).
     class_ok = (counts > min_examples_per_class) & (counts > 1)
-    too_few = np.flatnonzero(counts <= min_examples_per_class)
-    if too_few.size:
-        warnings.warn(
-            f"May not flag all label issues in classes {too_few.tolist()}: too few examples "
-            "(see min_examples_per_class)",
-            UserWarning,
-            stacklevel=3,
-        )
+    warn_too_few_examples(counts, min_examples_per_class, stacklevel=4)
     mask = None
     if filter_by in ("prune_by_class", "both"):
         num = np.where(class_ok, counts - np.diagonal(matrix), 0)
