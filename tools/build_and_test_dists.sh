@@ -17,8 +17,9 @@
 #   PYTHON                 interpreter the virtual environments are made from (python3)
 #   LABELSIEVE_DIST_TESTS  test selection for the wheel step: full (default, the whole
 #                          suite), quick (~500 tests, seconds), none, or literal pytest arguments
-#                          (paths relative to the repository root, e.g. "tests/test_kxk.py -x").
-#                          The sdist step always runs the quick selection, pure a subset.
+#                          (tests/... paths, e.g. "tests/test_kxk.py -x"; run from the sdist).
+#                          The sdist step runs the quick selection on the C++ backend, pure
+#                          a subset on numba.
 #   LABELSIEVE_DIST_STEPS  which steps to run (default "cibw build audit nocompiler wheel
 #                          sdist pure"); audit/nocompiler/wheel/sdist need build (or DIST_DIR
 #                          holding a previous build's sdist and wheel).
@@ -43,6 +44,9 @@ QUICK_FILES=(tests/test_packaging.py tests/test_backend_and_cli.py tests/test_va
   tests/test_core_binding.py tests/test_primitives.py tests/test_kxk.py tests/test_losses.py
   tests/test_parity_random.py)
 QUICK_K="not test_parity or s0- or s1- or s2- or s3-"
+# The sdist step compiles the same code the wheel step has tested: the quick selection on
+# the C++ backend only (numba's first calls compile every kernel again in a fresh venv).
+SDIST_K="($QUICK_K) and not numba"
 # The pure-Python build runs on numba, whose first call of each kernel signature compiles it
 # (minutes for the quick selection in a fresh environment); the main suite already runs on
 # the numba backend, so here: packaging/backend checks and a few parity datasets.
@@ -75,6 +79,10 @@ run_pytest() {  # run_pytest VENV [pytest args...], from outside the source tree
 run_quick() {  # run_quick VENV: the quick selection
     local files=("${QUICK_FILES[@]/#/$SRC/}")
     run_pytest "$1" "${files[@]}" -k "$QUICK_K"
+}
+run_sdist_tests() {  # run_sdist_tests VENV: the quick selection, C++ backend only
+    local files=("${QUICK_FILES[@]/#/$SRC/}")
+    run_pytest "$1" "${files[@]}" -k "$SDIST_K"
 }
 run_pure() {  # run_pure VENV: the selection for the numba-only build
     local files=("${PURE_FILES[@]/#/$SRC/}")
@@ -194,7 +202,7 @@ if want sdist; then
     check_import "$WORK/sdist-venv" cpp
     timed "sdist: labelsieve demo" demo "$WORK/sdist-venv"
     export LABELSIEVE_EXPECT_INSTALLED=1 LABELSIEVE_EXPECT_BACKEND=cpp
-    timed "sdist: quick tests" run_quick "$WORK/sdist-venv"
+    timed "sdist: quick tests (cpp)" run_sdist_tests "$WORK/sdist-venv"
 fi
 
 if want pure; then
