@@ -28,9 +28,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from labelsieve import _kxk, _passes
+from labelsieve.api import _check_find_options  # the same option checks as single-label
 from labelsieve._backend import get_backend
 from labelsieve._validate import (
-    FILTERS,
     SCORE_METHODS,
     as_pred_probs,
     check_choice,
@@ -86,7 +86,6 @@ _PREDICTED_NEQ_GIVEN = _code_table(lambda bit: (bit(ARGMAX_ONE) != bit(GIVEN)) &
 _REDUCED = _code_table(lambda bit: bit(REDUCED))
 
 _LOW_FILTERS = ("low_normalized_margin", "low_self_confidence")
-_PRUNE_FILTERS = ("prune_by_noise_rate", "prune_by_class", "both")
 AGGREGATORS = ("exponential_moving_average", "softmin")
 DEFAULT_AGGREGATOR = {"method": "exponential_moving_average", "alpha": 0.8}
 
@@ -537,33 +536,6 @@ def label_quality_scores(
 # ---- filters -------------------------------------------------------------------------
 
 
-def _check_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, k):
-    check_choice(filter_by, "filter_by", FILTERS)
-    if isinstance(frac_noise, bool) or not isinstance(frac_noise, (int, float, np.integer, np.floating)):
-        raise TypeError(f"frac_noise must be a number, got {frac_noise!r}")
-    if not np.isfinite(frac_noise):
-        raise ValueError(f"frac_noise must be finite, got {frac_noise!r}")
-    if isinstance(min_examples_per_class, bool) or not isinstance(min_examples_per_class, (int, np.integer)):
-        raise TypeError(f"min_examples_per_class must be an integer, got {min_examples_per_class!r}")
-    if filter_by not in _PRUNE_FILTERS and (frac_noise != 1.0 or num_to_remove_per_class is not None):
-        warnings.warn(
-            "frac_noise and num_to_remove_per_class only apply to filter_by "
-            "'prune_by_noise_rate', 'prune_by_class' and 'both'",
-            UserWarning,
-            stacklevel=3,
-        )
-        if num_to_remove_per_class is not None:
-            raise ValueError(f"num_to_remove_per_class is not supported with filter_by={filter_by!r}")
-    if num_to_remove_per_class is None:
-        return None
-    remove = np.asarray(num_to_remove_per_class)
-    if remove.shape != (k,) or remove.dtype.kind not in "iu":
-        raise ValueError(
-            f"num_to_remove_per_class must be {k} integers (one per class), got {remove.shape} {remove.dtype}"
-        )
-    return remove
-
-
 def _user_joint(confident_joint: Optional[ArrayLike], k: int) -> Optional[np.ndarray]:
     if confident_joint is None:
         return None
@@ -656,7 +628,7 @@ def issues_per_class(
     problem = MultiLabelProblem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
     if filter_by in _LOW_FILTERS:
         raise ValueError(f"filter_by={filter_by!r} has no per-class form; use find_issues")
-    remove = _check_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
+    remove = _check_find_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
     joint = _user_joint(confident_joint, problem.k)
     return _issues_matrix(problem, filter_by, joint, min_examples_per_class, frac_noise, remove)
 
@@ -692,7 +664,7 @@ def find_issues(
     [False, False, False, True]
     """
     problem = MultiLabelProblem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
-    remove = _check_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
+    remove = _check_find_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
     if return_indices_ranked_by is not None:
         check_choice(return_indices_ranked_by, "return_indices_ranked_by", SCORE_METHODS)
     if filter_by == "confident_learning" and confident_joint is not None:
