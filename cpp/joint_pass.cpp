@@ -70,7 +70,7 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
     const bool simd = use_avx512();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         auto& joint = joints[static_cast<size_t>(part)];
-        joint.assign(static_cast<size_t>(k * k), 0);
+        joint.assign(static_cast<size_t>(k * k + 1), 0);  // + the SIMD loop's no-guess cell
         if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
             if (simd) {
                 if (!joint_rows_avx512<T, L>(labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags,

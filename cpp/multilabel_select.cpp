@@ -30,7 +30,7 @@ void multilabel_select(const uint8_t* onehot, const T* p, int64_t n, int64_t k, 
         }
     };
     // select_rows caps each cell at n members, which a cell can never exceed.
-    select_rows<V>(n, n_threads, cell_sizes, visit, out_mask);
+    select_rows<V>(n, n_threads, cell_sizes, each_row(visit), out_mask);
 }
 
 #define LABELSIEVE_INSTANTIATE(T) \

@@ -32,6 +32,7 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
 // Self-probability and best other probability per row, optionally after the
 // threshold shift (shift == nullptr: none; then P must equal T), for the
 // `count` rows listed in `rows` (rows == nullptr: every row, count == n).
+// Without a shift, out_other may be nullptr: only the self-probabilities.
 template <class T, class P, class L>
 void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
                const int64_t* rows, int64_t count, P* out_self, P* out_other, int n_threads);

@@ -50,6 +50,8 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                 if (!guard.ok(y)) continue;
                 const T* row = p + i * k;
                 const auto own = FT::load(row[y]);
+                out_self[j] = FP::store(static_cast<PV>(own));
+                if (out_other == nullptr) continue;  // self only: one element of the row is read
                 using TV = std::remove_const_t<decltype(own)>;
                 // With one class there is no other one: NaN (the margin scores need K >= 2).
                 TV other = k > 1 ? FT::load(row[y == 0 ? 1 : 0]) : std::numeric_limits<TV>::quiet_NaN();
@@ -57,7 +59,6 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                     const auto value = FT::load(row[c]);
                     if (c != static_cast<int64_t>(y) && value > other) other = value;
                 }
-                out_self[j] = FP::store(static_cast<PV>(own));
                 out_other[j] = FP::store(static_cast<PV>(other));
             }
         });

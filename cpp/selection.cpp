@@ -26,16 +26,10 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     }
     LabelGuard guard(k);
     const bool simd = use_avx512() && !std::is_same_v<T, double>;
-    auto visit = [&](int64_t i, CellSink<V>& sink) {
+    auto visit_row = [&](int64_t i, CellSink<V>& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
         const T* row = p + i * k;
-        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
-            if (simd) {
-                noise_rate_row_avx512<T>(row, k, static_cast<int64_t>(y), i, sink);
-                return;
-            }
-        }
         const V own = F::load(row[y]);
         const V* floors = sink.floors() + y * k;  // +inf for j == y and for empty cells
         for (int64_t j = 0; j < k; ++j) {
@@ -43,7 +37,16 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
             if (key >= floors[j]) sink.offer(static_cast<size_t>(y * k + j), key, i);
         }
     };
-    select_rows<V>(n, n_threads, cell_sizes, visit, out_mask);
+    auto visit_rows = [&](int64_t first, int64_t last, CellSink<V>& sink) {
+        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
+            if (simd) {
+                if (!noise_rate_rows_avx512<T, L>(labels, p, k, first, last, sink)) guard.mark_bad();
+                return;
+            }
+        }
+        for (int64_t i = first; i < last; ++i) visit_row(i, sink);
+    };
+    select_rows<V>(n, n_threads, cell_sizes, visit_rows, out_mask);
     guard.throw_if_bad();
 }
 
@@ -59,7 +62,7 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
         if (!guard.ok(y)) return;
         sink.offer(static_cast<size_t>(y), -F::load(p[i * k + y]), i);
     };
-    select_rows<V>(n, n_threads, cell_sizes, visit, out_mask);
+    select_rows<V>(n, n_threads, cell_sizes, each_row(visit), out_mask);
     guard.throw_if_bad();
 }
 
@@ -67,7 +70,7 @@ template <class T>
 void select_lowest(const T* scores, int64_t n, int64_t count, uint8_t* out_mask, int n_threads) {
     using V = ValueOf<T>;
     auto visit = [&](int64_t i, CellSink<V>& sink) { sink.offer(0, -FloatType<T>::load(scores[i]), i); };
-    select_rows<V>(n, n_threads, std::vector<int64_t>{count}, visit, out_mask);
+    select_rows<V>(n, n_threads, std::vector<int64_t>{count}, each_row(visit), out_mask);
 }
 
 #define LABELSIEVE_INSTANTIATE_LABELLED(T, L)                                                            \

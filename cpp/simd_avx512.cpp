@@ -31,6 +31,7 @@ bool use_avx512() {
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -68,11 +69,43 @@ inline int first_lane(uint32_t mask) { return mask ? __builtin_ctz(mask) : 0; }
 
 }  // namespace
 
+// Per row only vertical compares, no horizontal reduction: the confident
+// classes are a mask (count = popcount, first = tzcnt), "label is the
+// (boosted) first argmax" is "below every class before it, not below any
+// after it".  The row's argmax is needed only when two or more classes are
+// confident, which is rare; it is then found in a second look at the row.
+template <class T>
+LABELSIEVE_AVX512 inline int64_t first_argmax_avx512(const T* row, int64_t k, uint32_t only_confident,
+                                                     const float* cut) {
+    // only_confident != 0: the argmax among the confident classes (the paper's rule).
+    __m512 best_v = _mm512_set1_ps(-kInf);
+    for (int64_t c0 = 0; c0 < k; c0 += 16) {
+        const __mmask16 valid = lanes(k - c0);
+        const __m512 x = load16(row + c0, valid, -kInf);
+        __mmask16 use = valid;
+        if (only_confident) use &= _mm512_cmp_ps_mask(x, _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, cut + c0), _CMP_GE_OQ);
+        best_v = _mm512_mask_max_ps(best_v, use, best_v, x);
+    }
+    const __m512 best = _mm512_set1_ps(_mm512_reduce_max_ps(best_v));
+    for (int64_t c0 = 0; c0 < k; c0 += 16) {
+        const __mmask16 valid = lanes(k - c0);
+        const __m512 x = load16(row + c0, valid, -kInf);
+        __mmask16 hit = _mm512_mask_cmp_ps_mask(valid, x, best, _CMP_EQ_OQ);
+        if (only_confident) hit &= _mm512_cmp_ps_mask(x, _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, cut + c0), _CMP_GE_OQ);
+        if (hit) return c0 + __builtin_ctz(hit);
+    }
+    return 0;  // only with NaN in the row (the public API rejects NaN): any in-range class
+}
+
 template <class T, class L>
 LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule,
                                          float boost, int64_t begin, int64_t end, int32_t* out_guess,
                                          uint8_t* out_flags, int64_t* joint) {
+    // `joint` has k * k + 1 cells: rows without a guess count in the last one
+    // (a store instead of a hard-to-predict branch).
     bool labels_ok = true;
+    const int64_t no_guess_cell = k * k;
+    const __m512 first_cut = _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), lanes(k), cut);
     for (int64_t i = begin; i < end; ++i) {
         check_stop_every(i);
         const int64_t y = static_cast<int64_t>(labels[i]);
@@ -89,74 +122,114 @@ LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k,
         } else {
             own = row[y];
         }
-        const float boosted = FloatType<T>::round(own + boost);
-        const __m512 boosted_v = _mm512_set1_ps(boosted);
-        float best = -kInf, confident_best = -kInf;
-        int64_t argmax = 0, n_confident = 0, first_confident = -1, confident_argmax = -1;
-        bool label_wins = true;
+        const __m512 own_v = _mm512_set1_ps(own);
+        const __m512 boosted_v = _mm512_set1_ps(FloatType<T>::round(own + boost));
+        // Bit operations only (no && or ?:), so the compiler emits no branches
+        // whose outcome depends on the data.
+        int64_t n_confident = 0;
+        int64_t first_confident = k;  // stays k when no class is confident
+        uint32_t label_wins = 1, label_is_argmax = 1;
         for (int64_t c0 = 0; c0 < k; c0 += 16) {
             const __mmask16 valid = lanes(k - c0);
             const __m512 x = load16(row + c0, valid, -kInf);
-            const __m512 cut_v = _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, cut + c0);
+            const __m512 cut_v = c0 == 0 ? first_cut : _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, cut + c0);
             const uint32_t confident = _mm512_cmp_ps_mask(x, cut_v, _CMP_GE_OQ);
-            n_confident += __builtin_popcount(confident);
-            if (first_confident < 0 && confident) first_confident = c0 + first_lane(confident);
-            const float chunk_max = _mm512_reduce_max_ps(x);
-            if (chunk_max > best || c0 == 0) {
-                best = chunk_max;
-                argmax = c0 + first_lane(_mm512_cmp_ps_mask(x, _mm512_set1_ps(chunk_max), _CMP_EQ_OQ) & valid);
-            }
-            if (paper_rule && confident) {
-                const float chunk_confident_max = _mm512_mask_reduce_max_ps(static_cast<__mmask16>(confident), x);
-                if (confident_argmax < 0 || chunk_confident_max > confident_best) {
-                    confident_best = chunk_confident_max;
-                    const uint32_t at = _mm512_cmp_ps_mask(x, _mm512_set1_ps(chunk_confident_max), _CMP_EQ_OQ);
-                    confident_argmax = c0 + first_lane(at & confident);
-                }
-            }
-            // Lanes before the label must be < boosted, lanes after it <= boosted.
-            const int64_t before_count = y - c0;
-            const uint32_t before = before_count <= 0 ? 0u : (before_count >= 16 ? valid : ((1u << before_count) - 1u) & valid);
-            const uint32_t at_label = (before_count >= 0 && before_count < 16) ? (1u << before_count) : 0u;
-            const uint32_t after = valid & ~before & ~at_label;
-            const uint32_t below = _mm512_cmp_ps_mask(x, boosted_v, _CMP_LT_OQ);
-            const uint32_t not_above = _mm512_cmp_ps_mask(x, boosted_v, _CMP_LE_OQ);
-            label_wins = label_wins && (below & before) == before && (not_above & after) == after;
+            const int64_t chunk_first = confident ? c0 + static_cast<int64_t>(_tzcnt_u32(confident)) : k;
+            first_confident = std::min(first_confident, chunk_first);
+            n_confident += _mm_popcnt_u32(confident);
+            // Classes before the label must be below it, classes after it not above it.
+            const int64_t before_count = std::clamp<int64_t>(y - c0, 0, 32);
+            const uint32_t before = _bzhi_u32(valid, static_cast<uint32_t>(before_count));
+            const uint32_t through_label = _bzhi_u32(valid, static_cast<uint32_t>(std::min<int64_t>(before_count + (y >= c0), 32)));
+            const uint32_t after = valid & ~through_label;
+            const uint32_t below_boosted = _mm512_cmp_ps_mask(x, boosted_v, _CMP_LT_OQ);
+            const uint32_t above_boosted = _mm512_cmp_ps_mask(x, boosted_v, _CMP_NLE_UQ);
+            label_wins &= static_cast<uint32_t>((below_boosted & before) == before) &
+                          static_cast<uint32_t>((above_boosted & after) == 0);
+            const uint32_t below_own = _mm512_cmp_ps_mask(x, own_v, _CMP_LT_OQ);
+            const uint32_t above_own = _mm512_cmp_ps_mask(x, own_v, _CMP_NLE_UQ);
+            label_is_argmax &= static_cast<uint32_t>((below_own & before) == before) &
+                               static_cast<uint32_t>((above_own & after) == 0);
         }
-        int64_t guess = -1;
-        if (n_confident == 1) guess = first_confident;
-        if (n_confident >= 2) guess = paper_rule ? confident_argmax : argmax;
+        int64_t guess = n_confident == 1 ? first_confident : -1;
+        if (n_confident >= 2) {
+            guess = label_is_argmax && !paper_rule ? y : first_argmax_avx512<T>(row, k, paper_rule ? 1u : 0u, cut);
+        }
         out_guess[i] = static_cast<int32_t>(guess);
-        out_flags[i] = static_cast<uint8_t>((label_wins ? 1 : 0) | (argmax == y ? 2 : 0));
-        if (guess >= 0) ++joint[y * k + guess];
+        out_flags[i] = static_cast<uint8_t>(label_wins | (label_is_argmax << 1));
+        ++joint[guess >= 0 ? y * k + guess : no_guess_cell];
     }
     return labels_ok;
 }
 
-template <class T, class Sink>
-LABELSIEVE_AVX512 void noise_rate_row_avx512(const T* row, int64_t k, int64_t y, int64_t row_index, Sink& sink) {
-    float own;
-    if constexpr (std::is_same_v<T, Half>) {
-        own = half_bits_to_float(row[y].bits);
-    } else {
-        own = row[y];
-    }
-    const __m512 own_v = _mm512_set1_ps(own);
-    const float* floors = sink.floors() + y * k;
-    for (int64_t c0 = 0; c0 < k; c0 += 16) {
-        const __mmask16 valid = lanes(k - c0);
-        const __m512 key = round_to_type(_mm512_sub_ps(load16(row + c0, valid, 0.0f), own_v), row);
-        const __m512 floor = _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, floors + c0);
-        uint32_t reached = _mm512_cmp_ps_mask(key, floor, _CMP_GE_OQ) & valid;
-        if (!reached) continue;
-        alignas(64) float keys[16];
-        _mm512_store_ps(keys, key);
-        while (reached) {
-            const int lane = first_lane(reached);
-            reached &= reached - 1;
-            sink.offer(static_cast<size_t>(y * k + c0 + lane), keys[lane], row_index);
+// Two steps: a branch-free scan that records (row, chunk, lanes) for every
+// 16-class chunk with a key at or above its floor (the write position only
+// advances when there is one), then the offers for the recorded chunks.
+// About one row in five reaches a floor, so a branch on it would be
+// mispredicted often enough to dominate the scan.
+struct ReachedChunk {
+    int64_t row;
+    int32_t first_class;
+    uint32_t lanes;
+};
+
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 void offer_reached(const L* labels, const T* p, int64_t k, const ReachedChunk* reached, size_t count,
+                                     Sink& sink) {
+    using F = FloatType<T>;
+    for (size_t e = 0; e < count; ++e) {
+        const int64_t i = reached[e].row;
+        const int64_t y = static_cast<int64_t>(labels[i]);
+        const T* row = p + i * k;
+        const float own = F::load(row[y]);
+        uint32_t lanes_left = reached[e].lanes;
+        while (lanes_left) {
+            const int64_t c = reached[e].first_class + __builtin_ctz(lanes_left);
+            lanes_left &= lanes_left - 1;
+            // The same IEEE subtraction (and float16 rounding) as the vector scan.
+            sink.offer(static_cast<size_t>(y * k + c), F::round(F::load(row[c]) - own), i);
         }
     }
+}
+
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, int64_t first, int64_t last,
+                                              Sink& sink) {
+    constexpr size_t kCapacity = 2048;
+    ReachedChunk reached[kCapacity];
+    const size_t chunks_per_row = static_cast<size_t>((k + 15) / 16);
+    size_t count = 0;
+    bool labels_ok = true;
+    for (int64_t i = first; i < last; ++i) {
+        if (count + chunks_per_row > kCapacity) {
+            offer_reached<T, L>(labels, p, k, reached, count, sink);
+            count = 0;
+        }
+        const int64_t y = static_cast<int64_t>(labels[i]);
+        if (static_cast<uint64_t>(y) >= static_cast<uint64_t>(k)) {
+            labels_ok = false;
+            continue;
+        }
+        const T* row = p + i * k;
+        float own;
+        if constexpr (std::is_same_v<T, Half>) {
+            own = half_bits_to_float(row[y].bits);
+        } else {
+            own = row[y];
+        }
+        const __m512 own_v = _mm512_set1_ps(own);
+        const float* floors = sink.floors() + y * k;
+        for (int64_t c0 = 0; c0 < k; c0 += 16) {
+            const __mmask16 valid = lanes(k - c0);
+            const __m512 key = round_to_type(_mm512_sub_ps(load16(row + c0, valid, 0.0f), own_v), row);
+            const __m512 floor = _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), valid, floors + c0);
+            const uint32_t hit = _mm512_mask_cmp_ps_mask(valid, key, floor, _CMP_GE_OQ);
+            reached[count] = ReachedChunk{i, static_cast<int32_t>(c0), hit};
+            count += hit != 0;
+        }
+    }
+    offer_reached<T, L>(labels, p, k, reached, count, sink);
+    return labels_ok;
 }
 
 template <class T>
@@ -185,8 +258,13 @@ LABELSIEVE_JOINT(float, int32_t)
 LABELSIEVE_JOINT(float, int64_t)
 LABELSIEVE_JOINT(Half, int32_t)
 LABELSIEVE_JOINT(Half, int64_t)
-template void noise_rate_row_avx512<float, CellSink<float>>(const float*, int64_t, int64_t, int64_t, CellSink<float>&);
-template void noise_rate_row_avx512<Half, CellSink<float>>(const Half*, int64_t, int64_t, int64_t, CellSink<float>&);
+#define LABELSIEVE_NOISE_RATE(T, L)                                                                      \
+    template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, int64_t, int64_t, \
+                                                                 CellSink<float>&);
+LABELSIEVE_NOISE_RATE(float, int32_t)
+LABELSIEVE_NOISE_RATE(float, int64_t)
+LABELSIEVE_NOISE_RATE(Half, int32_t)
+LABELSIEVE_NOISE_RATE(Half, int64_t)
 
 }  // namespace labelsieve
 

@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "cancel.hpp"
@@ -23,18 +25,40 @@
 
 namespace labelsieve {
 
+// Keys are stored as unsigned integers in the same order (larger key ->
+// larger code; -0 and +0 share a code, as they compare equal; NaN -> 0, the
+// lowest), so candidate comparisons are integer compares: nth_element over
+// the candidates is several times faster than with NaN-aware float compares.
+template <class Key>
+struct KeyOrder {
+    using Code = std::conditional_t<sizeof(Key) == 4, uint32_t, uint64_t>;
+    static constexpr Code kSign = Code{1} << (8 * sizeof(Key) - 1);
+    static Code encode(Key key) {
+        if (std::isnan(key)) return 0;
+        Code bits;
+        const Key normalised = key + Key(0);  // -0 -> +0
+        std::memcpy(&bits, &normalised, sizeof bits);
+        return (bits & kSign) ? ~bits : (bits | kSign);
+    }
+    // The key a code stands for; NaN decodes to -inf, the floor that lets every number in.
+    static Key decode(Code code) {
+        if (code == 0) return -std::numeric_limits<Key>::infinity();
+        const Code bits = (code & kSign) ? (code & ~kSign) : ~code;
+        Key key;
+        std::memcpy(&key, &bits, sizeof key);
+        return key;
+    }
+};
+
 template <class Key>
 struct Candidate {
-    Key key;
+    typename KeyOrder<Key>::Code code;
     int64_t row;
 };
 
 template <class Key>
 inline bool ranks_before(const Candidate<Key>& a, const Candidate<Key>& b) {
-    const bool a_nan = std::isnan(a.key), b_nan = std::isnan(b.key);
-    if (a_nan != b_nan) return b_nan;
-    if (!a_nan && a.key != b.key) return a.key > b.key;
-    return a.row < b.row;
+    return a.code != b.code ? a.code > b.code : a.row < b.row;
 }
 
 template <class Key>
@@ -51,24 +75,26 @@ public:
     void offer(Key key, int64_t row) {
         if (m_ <= 0 || key < floor_) return;
         ++reached_floor_;
-        if (full_ && key < worst_.key) return;  // the common case, decided by one compare
-        const Candidate<Key> candidate{key, row};
-        if (full_ && !ranks_before(candidate, worst_)) return;
-        items_.push_back(candidate);
-        if (static_cast<int64_t>(items_.size()) >= capacity()) shrink();
+        if (full_ && key < worst_key_) return;  // the common case, decided by one compare
+        add(KeyOrder<Key>::encode(key), row);
     }
 
     void merge_from(const TopM& other) {
-        for (const auto& c : other.items_) offer(c.key, c.row);
-        reached_floor_ += other.reached_floor_ - static_cast<int64_t>(other.items_.size());
+        for (const auto& c : other.items_) {
+            if (m_ > 0) add(c.code, c.row);
+        }
+        reached_floor_ += other.reached_floor_;
     }
 
     // Holding m candidates: nothing ranked below worst_key() can enter any more.
     bool full() const { return full_; }
-    Key worst_key() const { return worst_.key; }
+    Key worst_key() const { return worst_key_; }
 
     // False when fewer than m rows reached the floor: the floor was too high.
     bool complete() const { return reached_floor_ >= m_ || floor_ == -std::numeric_limits<Key>::infinity(); }
+
+    // Keep only the best m candidates (for_each_selected does it too).
+    void cut_to_size() { shrink(); }
 
     // The selected rows (in no particular order).
     template <class F>
@@ -81,10 +107,20 @@ public:
     Key key_at_rank(int64_t rank) {
         if (rank >= static_cast<int64_t>(items_.size())) return -std::numeric_limits<Key>::infinity();
         partition_at(rank);
-        return items_[static_cast<size_t>(rank)].key;
+        return KeyOrder<Key>::decode(items_[static_cast<size_t>(rank)].code);
     }
 
 private:
+    void add(typename KeyOrder<Key>::Code code, int64_t row) {
+        if (full_ && !(code != worst_.code ? code > worst_.code : row < worst_.row)) return;
+        // Field by field: GCC builds a braced Candidate with two narrow stores
+        // and copies it with one 16-byte load, which stalls on store forwarding.
+        Candidate<Key>& added = items_.emplace_back();
+        added.code = code;
+        added.row = row;
+        if (static_cast<int64_t>(items_.size()) >= capacity()) shrink();
+    }
+
     // Candidates held before cutting back to m: 2m keeps the nth_element work
     // per offer constant; no fixed slack, so a cell with m = 1 fills (and its
     // floor rises) after 4 offers.
@@ -99,6 +135,7 @@ private:
         partition_at(m_ - 1);
         items_.resize(static_cast<size_t>(m_));
         worst_ = items_[static_cast<size_t>(m_ - 1)];
+        worst_key_ = KeyOrder<Key>::decode(worst_.code);
         full_ = true;
     }
 
@@ -113,6 +150,7 @@ private:
     int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not)
     bool full_ = false;
     Candidate<Key> worst_{};
+    Key worst_key_ = -std::numeric_limits<Key>::infinity();
     std::vector<Candidate<Key>> items_;
 };
 
@@ -155,11 +193,14 @@ struct CellTops {
     std::vector<TopM<Key>> tops;
 };
 
-// One scan over rows [0, n) (or every stride-th row): each worker has private
-// TopM sets for the active cells (size > 0), merged afterwards.
-template <class Key, class VisitRow>
-CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
-                         const std::vector<Key>& floors, VisitRow& visit_row) {
+// One scan over rows [0, n) in blocks of block_rows rows, visiting every
+// block_step-th block (1: every row; more: a sample of whole blocks, which
+// reads memory sequentially, unlike single rows far apart).  Each worker
+// has private TopM sets for the active cells (size > 0), merged afterwards.
+template <class Key, class VisitRows>
+CellTops<Key> scan_cells(int64_t n, int64_t block_rows, int64_t block_step, int n_threads,
+                         const std::vector<int64_t>& cell_sizes, const std::vector<Key>& floors,
+                         VisitRows& visit_rows) {
     const size_t n_cells = cell_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);
     CellTops<Key> result;
@@ -171,7 +212,8 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
         dense_floors[c] = floors[c];
     }
     if (result.cells.empty()) return result;
-    const int64_t n_visits = (n + stride - 1) / stride;
+    const int64_t n_blocks = (n + block_rows - 1) / block_rows;
+    const int64_t n_visits = (n_blocks + block_step - 1) / block_step;
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
     std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
@@ -184,8 +226,9 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
         std::vector<Key> worker_floors(dense_floors);
         CellSink<Key> sink(worker_floors.data(), slot_of.data(), tops.data());
         for (int64_t visit = begin; visit < end; ++visit) {
-            check_stop_every(visit);
-            visit_row(visit * stride, sink);
+            check_stop();
+            const int64_t first = visit * block_step * block_rows;
+            visit_rows(first, std::min(n, first + block_rows), sink);
         }
     });
     parallel_tasks(static_cast<int64_t>(result.cells.size()), n_threads, [&](int64_t slot, int) {
@@ -200,12 +243,22 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
 
 }  // namespace detail
 
-// Run a selection over rows [0, n): visit_row(row, sink) calls
-// sink.offer(cell, key, row) for each cell the row competes in; every cell c
+// Adapts a per-row visitor visit_row(row, sink) to the block form
+// visit_rows(first, last, sink) that select_rows calls.
+template <class VisitRow>
+auto each_row(VisitRow visit_row) {
+    return [visit_row](int64_t first, int64_t last, auto& sink) {
+        for (int64_t row = first; row < last; ++row) visit_row(row, sink);
+    };
+}
+
+// Run a selection over rows [0, n): visit_rows(first, last, sink) visits
+// rows [first, last) and calls
+// sink.offer(cell, key, row) for each cell a row competes in; every cell c
 // keeps its best cell_sizes[c] rows (none if <= 0); out_mask[row] = 1 for
 // every selected row.  The result is independent of n_threads.
-template <class Key, class VisitRow>
-void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRow visit_row,
+template <class Key, class VisitRows>
+void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows visit_rows,
                  uint8_t* out_mask) {
     const size_t n_cells = requested_sizes.size();
     if (n_cells == 0 || n == 0) return;
@@ -216,24 +269,39 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
     constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
     std::vector<Key> floors(n_cells, kNoFloor);
 
-    // Estimate each cell's floor from every stride-th row: keep the sample's
-    // best m/stride + margin keys; the worst of them is the floor.
-    // (At most 1/16 of the rows, at most 2^18 of them.)
-    const int64_t stride = std::max<int64_t>(16, n / 262144);
-    if (n >= 16 * 1024) {
+    // Estimate each cell's floor from a sample, every stride-th block of
+    // kSampleBlock rows: keep the sample's best m/stride + margin keys; the
+    // worst of them is the floor.  The sample (at most 1/16 of the rows, at
+    // most 2^18 of them) gets its own floors the same way from a 16 times
+    // smaller sample of at least 4K rows, when there are enough rows:
+    // without floors, every sampled row is offered to every cell it competes in.
+    constexpr int64_t kSampleBlock = 64;
+    constexpr int64_t kScanBlock = 4096;  // rows between two stop checks
+    constexpr int64_t kMinRows = 16 * 1024;      // to sample at all
+    constexpr int64_t kMinCoarseRows = 4 * 1024;  // sampled rows for a coarser level
+    std::vector<int64_t> strides;
+    if (n >= kMinRows) {
+        for (int64_t stride = std::max<int64_t>(16, n / 262144); strides.empty() || n / stride >= kMinCoarseRows;
+             stride *= 16) {
+            strides.push_back(stride);
+        }
+    }
+    for (auto level = strides.rbegin(); level != strides.rend(); ++level) {
+        const int64_t stride = *level;
         std::vector<int64_t> sample_sizes(n_cells);
         for (size_t c = 0; c < n_cells; ++c) {
             const double expected = static_cast<double>(cell_sizes[c]) / static_cast<double>(stride);
             sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 16.0);
         }
-        auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_row);
+        auto sample = detail::scan_cells<Key>(n, kSampleBlock, stride, n_threads, sample_sizes, floors, visit_rows);
         for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
             const size_t c = sample.cells[slot];
+            // -inf when fewer keys than wanted reached the coarser floor: no floor.
             floors[c] = sample.tops[slot].key_at_rank(sample_sizes[c] - 1);
         }
     }
 
-    auto result = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_row);
+    auto result = detail::scan_cells<Key>(n, kScanBlock, 1, n_threads, cell_sizes, floors, visit_rows);
     std::vector<int64_t> retry_sizes(n_cells, 0);
     bool retry = false;
     for (size_t slot = 0; slot < result.cells.size(); ++slot) {
@@ -243,13 +311,17 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         }
     }
     if (retry) {  // a floor was set too high: rescan those cells with no floor
-        auto redo = detail::scan_cells<Key>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
-                                            visit_row);
+        auto redo = detail::scan_cells<Key>(n, kScanBlock, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
+                                            visit_rows);
         for (size_t r = 0; r < redo.cells.size(); ++r) {
             const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
             result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
         }
     }
+    // Cut every set to its m best on the workers, then mark the rows (a row
+    // may be selected in several cells: one writer for the mask).
+    parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads,
+                   [&](int64_t slot, int) { result.tops[static_cast<size_t>(slot)].cut_to_size(); });
     for (auto& top : result.tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
 }
 

@@ -71,13 +71,16 @@ void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array*
                    const py::object& out_self, const py::object& out_other, int threads) {
     const int64_t count = rows ? rows->shape(0) : in.n;
     py::array self_arr = check_output(out_self, dtype_of<P>(), count, "out_self");
-    py::array other_arr = check_output(out_other, dtype_of<P>(), count, "out_other");
+    // out_other None (unshifted only, checked by the caller): the self-probabilities alone.
+    std::optional<py::array> other_arr;
+    if (!out_other.is_none()) other_arr = check_output(out_other, dtype_of<P>(), count, "out_other");
     const P* shift = t ? data_of<P>(*t) : nullptr;
     const P* shift_max = tmax ? data_of<P>(*tmax) : nullptr;
     const int64_t* row_list = rows ? data_of<int64_t>(*rows) : nullptr;
     run_without_gil(count * in.k, [&] {
         labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
-                                       row_list, count, mutable_data_of<P>(self_arr), mutable_data_of<P>(other_arr),
+                                       row_list, count, mutable_data_of<P>(self_arr),
+                                       other_arr ? mutable_data_of<P>(*other_arr) : nullptr,
                                        threads);
     });
 }
@@ -112,6 +115,7 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
     if (!py::isinstance<py::tuple>(shift) || py::len(shift) != 2) {
         throw py::type_error("shift must be None or a tuple (thresholds, [max_threshold])");
     }
+    if (out_other.is_none()) throw py::type_error("out_other may be None only without a shift");
     py::tuple pair = py::reinterpret_borrow<py::tuple>(shift);
     py::array t = as_array(pair[0], "shift thresholds");
     py::array tmax = as_array(pair[1], "shift maximum");

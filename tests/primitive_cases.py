@@ -65,6 +65,13 @@ def run_all(backend, labels, p, n_threads, seed=0):
             with np.errstate(all="ignore"):
                 backend.row_stats(labels, p, arg, own, other, n_threads, rows=rows)
             out[f"row_self_{name}_subset"], out[f"row_other_{name}_subset"] = _bits(own), _bits(other)
+        # Self-probabilities only (out_other None, unshifted), all rows and a subset.
+        own = np.full(n, 7, p.dtype)
+        backend.row_stats(labels, p, None, own, None, n_threads)
+        out["row_self_only"] = _bits(own)
+        own = np.full(rows.size, 7, p.dtype)
+        backend.row_stats(labels, p, None, own, None, n_threads, rows=rows)
+        out["row_self_only_subset"] = _bits(own)
 
     entropy = np.empty(n, np.float32 if p.dtype == np.float32 else np.float64)
     with np.errstate(all="ignore"):

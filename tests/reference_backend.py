@@ -52,6 +52,8 @@ def row_stats(labels, p, shift, out_self, out_other, n_threads, rows=None):
         q += tmax[0]
         q /= q.sum(axis=1, keepdims=True)
     out_self[:] = q[np.arange(n), labels]
+    if out_other is None:
+        return
     if k == 1:
         out_other[:] = np.nan
         return

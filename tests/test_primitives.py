@@ -158,3 +158,18 @@ def test_row_stats_rejects_rows_outside_the_array(backend_name, rows):
     out = np.empty(len(rows), np.float32), np.empty(len(rows), np.float32)
     with pytest.raises(ValueError, match="rows"):
         backend.row_stats(labels, p, None, *out, 1, rows=np.array(rows, np.int64))
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+def test_row_stats_self_only_equals_the_full_call_and_needs_no_shift(backend_name):
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(40), 5000).astype(np.float32)
+    labels = rng.integers(0, 40, 5000).astype(np.int64)
+    own, other, only = np.empty(5000, np.float32), np.empty(5000, np.float32), np.full(5000, -1, np.float32)
+    backend.row_stats(labels, p, None, own, other, 2)
+    backend.row_stats(labels, p, None, only, None, 2)
+    assert np.array_equal(only, p[np.arange(5000), labels]) and np.array_equal(only, own)
+    t = np.full(40, 0.02, np.float32)
+    with pytest.raises(TypeError, match="out_other"):
+        backend.row_stats(labels, p, (t, t[:1].copy()), only, None, 1)

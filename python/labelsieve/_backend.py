@@ -76,6 +76,8 @@ Primitives
       s = 0 + pw(q_0..q_{K-1}) (for P = float16: accumulate the half values in
       float32 with pw, round the total to float16); v_k = q_k / s rounded to P.
     out_self[i] = v_y;  out_other[i] = max over k != y of v_k (NaN when K = 1).  Both arrays have dtype P (float16 as float16).
+    out_other may be None when shift is None: only out_self is computed (one
+    element of each row is read).
 
 ``entropy_sums(pred_probs, out, n_threads)``
     out: E[N] where E = float32 for float32 input and float64 for float16 AND

@@ -46,7 +46,7 @@ def row_stats(
     pred_probs: Floats,
     shift: tuple[Floats, Floats] | None,
     out_self: Floats,
-    out_other: Floats,
+    out_other: Floats | None,
     n_threads: int,
     rows: npt.NDArray[np.int64] | None = None,
 ) -> None: ...

@@ -75,10 +75,11 @@ class JointPass:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
 
 
-def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None):
+def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None, want_other: bool = True):
     """(self_confidence, max_other) per row, optionally on threshold-adjusted
     probabilities; ``shift`` is None or the thresholds vector; ``rows`` None
-    (every row) or the int64 indices of the rows wanted."""
+    (every row) or the int64 indices of the rows wanted.  ``want_other=False``
+    (no shift only): max_other is None and only p[i, labels[i]] is read."""
     n = pred_probs.shape[0] if rows is None else rows.shape[0]
     if shift is None:
         work = pred_probs.dtype
@@ -88,7 +89,7 @@ def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None):
         t = np.ascontiguousarray(shift, dtype=work)
         shift_arg = (t, np.array([t.max()], dtype=work))
     out_self = np.empty(n, dtype=work)
-    out_other = np.empty(n, dtype=work)
+    out_other = np.empty(n, dtype=work) if want_other or shift is not None else None
     if rows is None:
         backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
     else:

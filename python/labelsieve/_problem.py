@@ -90,6 +90,24 @@ class Problem:
     def _plain_row_stats(self) -> tuple[np.ndarray, np.ndarray]:
         return _passes.row_stats(self.backend, self.labels, self.pred_probs, None, self.n_threads)
 
+    @cached_property
+    def _plain_self(self) -> np.ndarray:
+        return _passes.row_stats(self.backend, self.labels, self.pred_probs, None, self.n_threads, want_other=False)[0]
+
+    def self_probs(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """p[i, labels[i]] for every row or only for ``rows`` (one element of
+        each row is read; the cached full statistics are reused if present)."""
+        for cached in ("_plain_row_stats", "_plain_self"):
+            if cached in self.__dict__:
+                values = self.__dict__[cached]
+                values = values[0] if isinstance(values, tuple) else values
+                return values if rows is None else values[rows]
+        if rows is not None:
+            return _passes.row_stats(
+                self.backend, self.labels, self.pred_probs, None, self.n_threads, rows, want_other=False
+            )[0]
+        return self._plain_self
+
     def row_stats(self, adjust: bool, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Per-row (self, best other) for every row, or only for ``rows``
         (int64 indices: only those rows are read, unless every row's

@@ -33,7 +33,7 @@ def scores(problem: Problem, method: str, adjust: bool, rows: np.ndarray | None 
     if adjust and method == "confidence_weighted_entropy":
         raise ValueError("adjust_pred_probs is not supported for confidence_weighted_entropy")
     if method == "self_confidence":
-        return problem.row_stats(adjust, rows)[0]
+        return problem.row_stats(True, rows)[0] if adjust else problem.self_probs(rows)
     if problem.k < 2:
         raise ValueError(f"method={method!r} needs pred_probs with at least 2 classes")
     if method == "normalized_margin":
@@ -51,7 +51,7 @@ def _confidence_weighted_entropy(problem: Problem) -> np.ndarray:
         )
     entropy = -_passes.entropy_sums(problem.backend, problem.pred_probs, problem.n_threads)
     entropy = entropy / np.log(problem.k)
-    own = problem.row_stats(False)[0]
+    own = problem.self_probs()
     ratio = entropy / np.clip(own, SCORE_FLOOR, None)
     return np.log(ratio + 1) / np.clip(ratio, SCORE_FLOOR, None)
 

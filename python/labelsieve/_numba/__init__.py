@@ -110,9 +110,14 @@ def _check_rows(rows, n):
 def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None):
     labels, p = _carrier(labels), _carrier(pred_probs)
     row_list = _check_rows(rows, p.shape[0])
-    out_self, out_other = _out(out_self), _out(out_other)
     expected = p.shape[0] if rows is None else row_list.shape[0]
-    if out_self.shape[0] != expected or out_other.shape[0] != expected:
+    self_only = out_other is None
+    if self_only:
+        if shift is not None:
+            raise TypeError("out_other may be None only without a shift")
+        out_other = np.empty(0, dtype=np.asarray(out_self).dtype)  # the kernels' "not wanted"
+    out_self, out_other = _out(out_self), _out(out_other)
+    if out_self.shape[0] != expected or (out_other.shape[0] != expected and not self_only):
         raise ValueError(f"out_self and out_other must have {expected} entries")
     with _threads(n_threads):
         if shift is None:

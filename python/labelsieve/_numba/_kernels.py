@@ -214,6 +214,8 @@ def _row_plain_block(labels, p, rows, b, out_self, out_other):
             ok = False
             continue
         out_self[j] = p[i, y]
+        if out_other.shape[0] == 0:  # self-probabilities only
+            continue
         if num_classes == 1:  # no other class
             store(out_other, j, np.nan)
             continue
