@@ -37,14 +37,14 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
             if (key >= floors[j]) sink.offer(static_cast<size_t>(y * k + j), key, i);
         }
     };
-    auto visit_rows = [&](int64_t first, int64_t last, CellSink<V>& sink) {
+    auto visit_rows = [&](int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) {
         if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
             if (simd) {
-                if (!noise_rate_rows_avx512<T, L>(labels, p, k, first, last, sink)) guard.mark_bad();
+                if (!noise_rate_rows_avx512<T, L>(labels, p, k, first, last, stride, sink)) guard.mark_bad();
                 return;
             }
         }
-        for (int64_t i = first; i < last; ++i) visit_row(i, sink);
+        for (int64_t i = first; i < last; i += stride) visit_row(i, sink);
     };
     select_rows<V>(n, n_threads, cell_sizes, visit_rows, out_mask);
     guard.throw_if_bad();

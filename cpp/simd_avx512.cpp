@@ -194,13 +194,13 @@ LABELSIEVE_AVX512 void offer_reached(const L* labels, const T* p, int64_t k, con
 
 template <class T, class L, class Sink>
 LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, int64_t first, int64_t last,
-                                              Sink& sink) {
+                                              int64_t stride, Sink& sink) {
     constexpr size_t kCapacity = 2048;
     ReachedChunk reached[kCapacity];
     const size_t chunks_per_row = static_cast<size_t>((k + 15) / 16);
     size_t count = 0;
     bool labels_ok = true;
-    for (int64_t i = first; i < last; ++i) {
+    for (int64_t i = first; i < last; i += stride) {
         if (count + chunks_per_row > kCapacity) {
             offer_reached<T, L>(labels, p, k, reached, count, sink);
             count = 0;
@@ -260,7 +260,7 @@ LABELSIEVE_JOINT(Half, int32_t)
 LABELSIEVE_JOINT(Half, int64_t)
 #define LABELSIEVE_NOISE_RATE(T, L)                                                                      \
     template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, int64_t, int64_t, \
-                                                                 CellSink<float>&);
+                                                                 int64_t, CellSink<float>&);
 LABELSIEVE_NOISE_RATE(float, int32_t)
 LABELSIEVE_NOISE_RATE(float, int64_t)
 LABELSIEVE_NOISE_RATE(Half, int32_t)

@@ -193,14 +193,11 @@ struct CellTops {
     std::vector<TopM<Key>> tops;
 };
 
-// One scan over rows [0, n) in blocks of block_rows rows, visiting every
-// block_step-th block (1: every row; more: a sample of whole blocks, which
-// reads memory sequentially, unlike single rows far apart).  Each worker
+// One scan over rows [0, n), or every stride-th row (a sample).  Each worker
 // has private TopM sets for the active cells (size > 0), merged afterwards.
 template <class Key, class VisitRows>
-CellTops<Key> scan_cells(int64_t n, int64_t block_rows, int64_t block_step, int n_threads,
-                         const std::vector<int64_t>& cell_sizes, const std::vector<Key>& floors,
-                         VisitRows& visit_rows) {
+CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
+                         const std::vector<Key>& floors, VisitRows& visit_rows) {
     const size_t n_cells = cell_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);
     CellTops<Key> result;
@@ -212,8 +209,7 @@ CellTops<Key> scan_cells(int64_t n, int64_t block_rows, int64_t block_step, int 
         dense_floors[c] = floors[c];
     }
     if (result.cells.empty()) return result;
-    const int64_t n_blocks = (n + block_rows - 1) / block_rows;
-    const int64_t n_visits = (n_blocks + block_step - 1) / block_step;
+    const int64_t n_visits = (n + stride - 1) / stride;
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
     std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
@@ -225,10 +221,11 @@ CellTops<Key> scan_cells(int64_t n, int64_t block_rows, int64_t block_step, int 
         }
         std::vector<Key> worker_floors(dense_floors);
         CellSink<Key> sink(worker_floors.data(), slot_of.data(), tops.data());
-        for (int64_t visit = begin; visit < end; ++visit) {
+        constexpr int64_t kVisitsPerCheck = 4096;  // a stop check between blocks of rows
+        for (int64_t visit = begin; visit < end; visit += kVisitsPerCheck) {
             check_stop();
-            const int64_t first = visit * block_step * block_rows;
-            visit_rows(first, std::min(n, first + block_rows), sink);
+            const int64_t stop = std::min(end, visit + kVisitsPerCheck);
+            visit_rows(visit * stride, (stop - 1) * stride + 1, stride, sink);
         }
     });
     parallel_tasks(static_cast<int64_t>(result.cells.size()), n_threads, [&](int64_t slot, int) {
@@ -244,16 +241,16 @@ CellTops<Key> scan_cells(int64_t n, int64_t block_rows, int64_t block_step, int 
 }  // namespace detail
 
 // Adapts a per-row visitor visit_row(row, sink) to the block form
-// visit_rows(first, last, sink) that select_rows calls.
+// visit_rows(first, last, stride, sink) that select_rows calls.
 template <class VisitRow>
 auto each_row(VisitRow visit_row) {
-    return [visit_row](int64_t first, int64_t last, auto& sink) {
-        for (int64_t row = first; row < last; ++row) visit_row(row, sink);
+    return [visit_row](int64_t first, int64_t last, int64_t stride, auto& sink) {
+        for (int64_t row = first; row < last; row += stride) visit_row(row, sink);
     };
 }
 
-// Run a selection over rows [0, n): visit_rows(first, last, sink) visits
-// rows [first, last) and calls
+// Run a selection over rows [0, n): visit_rows(first, last, stride, sink)
+// visits rows first, first + stride, ... < last and calls
 // sink.offer(cell, key, row) for each cell a row competes in; every cell c
 // keeps its best cell_sizes[c] rows (none if <= 0); out_mask[row] = 1 for
 // every selected row.  The result is independent of n_threads.
@@ -269,14 +266,13 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
     constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
     std::vector<Key> floors(n_cells, kNoFloor);
 
-    // Estimate each cell's floor from a sample, every stride-th block of
-    // kSampleBlock rows: keep the sample's best m/stride + margin keys; the
-    // worst of them is the floor.  The sample (at most 1/16 of the rows, at
+    // Estimate each cell's floor from a sample, every stride-th row: keep the
+    // sample's best m/stride + margin keys (4 standard deviations + 6: a
+    // cell whose floor came out too high is rescanned, which costs a pass);
+    // the worst of them is the floor.  The sample (at most 1/16 of the rows, at
     // most 2^18 of them) gets its own floors the same way from a 16 times
     // smaller sample of at least 4K rows, when there are enough rows:
     // without floors, every sampled row is offered to every cell it competes in.
-    constexpr int64_t kSampleBlock = 64;
-    constexpr int64_t kScanBlock = 4096;  // rows between two stop checks
     constexpr int64_t kMinRows = 16 * 1024;      // to sample at all
     constexpr int64_t kMinCoarseRows = 4 * 1024;  // sampled rows for a coarser level
     std::vector<int64_t> strides;
@@ -291,9 +287,9 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         std::vector<int64_t> sample_sizes(n_cells);
         for (size_t c = 0; c < n_cells; ++c) {
             const double expected = static_cast<double>(cell_sizes[c]) / static_cast<double>(stride);
-            sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 16.0);
+            sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
         }
-        auto sample = detail::scan_cells<Key>(n, kSampleBlock, stride, n_threads, sample_sizes, floors, visit_rows);
+        auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_rows);
         for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
             const size_t c = sample.cells[slot];
             // -inf when fewer keys than wanted reached the coarser floor: no floor.
@@ -301,7 +297,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         }
     }
 
-    auto result = detail::scan_cells<Key>(n, kScanBlock, 1, n_threads, cell_sizes, floors, visit_rows);
+    auto result = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_rows);
     std::vector<int64_t> retry_sizes(n_cells, 0);
     bool retry = false;
     for (size_t slot = 0; slot < result.cells.size(); ++slot) {
@@ -311,7 +307,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         }
     }
     if (retry) {  // a floor was set too high: rescan those cells with no floor
-        auto redo = detail::scan_cells<Key>(n, kScanBlock, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
+        auto redo = detail::scan_cells<Key>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
                                             visit_rows);
         for (size_t r = 0; r < redo.cells.size(); ++r) {
             const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
