@@ -4,6 +4,9 @@
 // O(N) buffer of accumulator values, filled by a stable counting sort).
 // float16 values are summed as NumPy's np.mean does: cast to float32 in
 // buffers of 8192, pairwise within a buffer, buffers added in order.
+// With out_range, the gather also folds every value into the validation
+// extremes (value_range's result): the rows are read once for both.
+#include <algorithm>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -13,13 +16,14 @@
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
+#include "range_fold.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
 
 template <class T, class L>
 void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_counts, AccOf<T>* out_sums,
-                int n_threads) {
+                AccOf<T>* out_range, int n_threads) {
     using A = AccOf<T>;
     const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
     std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);  // [part][class]
@@ -46,14 +50,27 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     }
 
     std::vector<A> gathered(static_cast<size_t>(n));
+    std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
+    // Blocks of about 32K values: the range fold streams a block in, the
+    // gather then finds its rows in cache.
+    const int64_t block_rows = std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1));
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
-        for (int64_t i = begin; i < end; ++i) {
-            check_stop_every(i);
-            const L y = labels[i];
-            gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));
+        for (int64_t block = begin; block < end; block += block_rows) {
+            check_stop();
+            const int64_t stop = std::min(end, block + block_rows);
+            if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (stop - block) * k);
+            for (int64_t i = block; i < stop; ++i) {
+                const L y = labels[i];
+                gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));
+            }
         }
     });
+    if (out_range) {
+        RangeResult<T> range;
+        for (const auto& fold : folds) range.merge(fold);
+        range.store(out_range);
+    }
 
     parallel_tasks(k, n_threads, [&](int64_t c, int) {
         const int64_t size = class_start[c + 1] - class_start[c];
@@ -65,7 +82,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
 }
 
 #define LABELSIEVE_INSTANTIATE(T, L) \
-    template void class_sums<T, L>(const L*, const T*, int64_t, int64_t, int64_t*, AccOf<T>*, int);
+    template void class_sums<T, L>(const L*, const T*, int64_t, int64_t, int64_t*, AccOf<T>*, AccOf<T>*, int);
 LABELSIEVE_FOR_EACH_FLOAT_AND_LABEL(LABELSIEVE_INSTANTIATE)
 
 }  // namespace labelsieve

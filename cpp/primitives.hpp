@@ -19,10 +19,11 @@ namespace labelsieve {
 template <class T>
 void value_range(const T* p, int64_t count, AccOf<T>* out, int n_threads);
 
-// Per-class example counts and NumPy-exact sums of the self-probabilities.
+// Per-class example counts and NumPy-exact sums of the self-probabilities;
+// out_range (nullptr or 2 values) also receives value_range's result.
 template <class T, class L>
 void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_counts, AccOf<T>* out_sums,
-                int n_threads);
+                AccOf<T>* out_range, int n_threads);
 
 // Likely true class per row, the confident-joint counts and per-row flags.
 template <class T, class L>

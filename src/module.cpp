@@ -20,7 +20,7 @@ using labelsieve::EntropyOf;
 namespace {
 
 void class_sums(const py::object& labels, const py::object& pred_probs, const py::object& out_counts,
-                const py::object& out_sums, int64_t n_threads) {
+                const py::object& out_sums, int64_t n_threads, const py::object& out_range) {
     const LabelledProbs in = check_labelled_probs(labels, pred_probs);
     const int threads = check_threads(n_threads);
     with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
@@ -28,9 +28,12 @@ void class_sums(const py::object& labels, const py::object& pred_probs, const py
         using L = decltype(l);
         py::array counts = check_output(out_counts, dtype_of<int64_t>(), in.k, "out_counts");
         py::array sums = check_output(out_sums, dtype_of<AccOf<T>>(), in.k, "out_sums");
+        std::optional<py::array> range;
+        if (!out_range.is_none()) range = check_output(out_range, dtype_of<AccOf<T>>(), 2, "out_range");
         run_without_gil(in.n * in.k, [&] {
             labelsieve::class_sums<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                         mutable_data_of<int64_t>(counts), mutable_data_of<AccOf<T>>(sums), threads);
+                                         mutable_data_of<int64_t>(counts), mutable_data_of<AccOf<T>>(sums),
+                                         range ? mutable_data_of<AccOf<T>>(*range) : nullptr, threads);
         });
     });
 }
@@ -242,7 +245,7 @@ void select_lowest(const py::object& scores, int64_t count, const py::object& ou
 PYBIND11_MODULE(_core, m) {
     m.doc() = "labelsieve's C++ backend: the primitives documented in labelsieve._backend";
     m.def("class_sums", &class_sums, py::arg("labels"), py::arg("pred_probs"), py::arg("out_counts"),
-          py::arg("out_sums"), py::arg("n_threads"));
+          py::arg("out_sums"), py::arg("n_threads"), py::arg("out_range") = py::none());
     m.def("joint_pass", &joint_pass, py::arg("labels"), py::arg("pred_probs"), py::arg("cut"),
           py::arg("paper_rule"), py::arg("out_guess"), py::arg("out_joint"), py::arg("out_flags"),
           py::arg("n_threads"));

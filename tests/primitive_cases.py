@@ -38,6 +38,11 @@ def run_all(backend, labels, p, n_threads, seed=0):
     sums = np.zeros(k, _passes.accumulator_dtype(p.dtype))
     backend.class_sums(labels, p, counts, sums, n_threads)
     out["class_counts"], out["class_sums"] = _bits(counts), _bits(sums)
+    # With the validation extremes read in the same pass: the same sums, value_range's extremes.
+    fused_range, fused_counts, fused_sums = np.full_like(extremes, 7), np.zeros_like(counts), np.zeros_like(sums)
+    with np.errstate(all="ignore"):
+        backend.class_sums(labels, p, fused_counts, fused_sums, n_threads, out_range=fused_range)
+    out["class_sums_with_range"] = (_bits(fused_counts), _bits(fused_sums), _bits(fused_range))
 
     # Thresholds from the reference backend, so every backend gets the same cut.
     import reference_backend

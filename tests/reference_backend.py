@@ -11,11 +11,13 @@ def _acc(p):
     return np.float64 if p.dtype == np.float64 else np.float32
 
 
-def class_sums(labels, p, out_counts, out_sums, n_threads):
+def class_sums(labels, p, out_counts, out_sums, n_threads, out_range=None):
     for k in range(p.shape[1]):
         sel = p[labels == k, k]
         out_counts[k] = sel.size
         out_sums[k] = np.sum(sel, dtype=_acc(p))
+    if out_range is not None:
+        value_range(p, out_range, n_threads)
 
 
 def joint_pass(labels, p, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):

@@ -39,8 +39,10 @@ Primitives
     NaN, (inf, -inf) for an empty array; the sign of a zero result is
     unspecified.  One read (NumPy's min and max are two).
 
-``class_sums(labels, pred_probs, out_counts, out_sums, n_threads)``
-    out_counts: int64[K], out_sums: A[K].
+``class_sums(labels, pred_probs, out_counts, out_sums, n_threads, out_range=None)``
+    out_counts: int64[K], out_sums: A[K]; out_range: None or A[2], which
+    then receives exactly what ``value_range`` would (the validation pass
+    fused into the class pass: one read of pred_probs for both).
     counts[k] = #{i : labels[i] == k};
     sums[k] = 0 + pw(p[i, k] for i with labels[i] == k, ascending i), in A
     (exactly ``np.sum(p[labels == k, k])``) for float32/float64 input.

@@ -30,6 +30,7 @@ def class_sums(
     out_counts: npt.NDArray[np.int64],
     out_sums: Accumulators,
     n_threads: int,
+    out_range: Accumulators | None = None,
 ) -> None: ...
 def joint_pass(
     labels: Labels,

@@ -18,14 +18,20 @@ def accumulator_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(np.float64 if dtype == np.float64 else np.float32)
 
 
-def thresholds(backend: ModuleType, labels, pred_probs, n_threads: int) -> tuple[np.ndarray, np.ndarray]:
+def thresholds(
+    backend: ModuleType, labels, pred_probs, n_threads: int, out_range: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-class mean self-confidence, exactly as ``np.mean`` forms it, and
     the class counts.  A class absent from ``labels`` gets 2, which makes the
-    vector float64 (cleanlab's behaviour)."""
+    vector float64 (cleanlab's behaviour).  ``out_range``: also receives
+    (min, max) of pred_probs, read in the same pass."""
     num_classes = pred_probs.shape[1]
     counts = np.zeros(num_classes, dtype=np.int64)
     sums = np.zeros(num_classes, dtype=accumulator_dtype(pred_probs.dtype))
-    backend.class_sums(labels, pred_probs, counts, sums, n_threads)
+    if out_range is None:
+        backend.class_sums(labels, pred_probs, counts, sums, n_threads)
+    else:
+        backend.class_sums(labels, pred_probs, counts, sums, n_threads, out_range=out_range)
     return thresholds_from_sums(sums, counts, pred_probs.dtype), counts
 
 

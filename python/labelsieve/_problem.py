@@ -14,7 +14,7 @@ import numpy as np
 
 from labelsieve import _kxk, _passes
 from labelsieve._backend import get_backend
-from labelsieve._validate import check_choice, check_inputs, resolve_n_jobs
+from labelsieve._validate import check_choice, check_extremes, check_inputs, range_buffer, resolve_n_jobs
 
 GUESS_RULES = ("cleanlab", "paper")
 
@@ -29,15 +29,27 @@ class Problem:
         backend: str | None = None,
         guess_rule: str = "cleanlab",
         thresholds: Any = None,
+        needs_thresholds: bool = False,
     ):
+        """``needs_thresholds``: the caller will use the per-class thresholds,
+        so the value-range validation is done in the same read of pred_probs
+        as the class sums (same checks, same errors, one pass fewer)."""
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
         self.n_threads = resolve_n_jobs(n_jobs)
         self.backend = get_backend(backend)
-        inputs = check_inputs(labels, pred_probs, self.backend, self.n_threads)
+        fuse = needs_thresholds and thresholds is None
+        inputs = check_inputs(labels, pred_probs, self.backend, self.n_threads, check_range=not fuse)
         self.labels = inputs.labels
         self.pred_probs = inputs.pred_probs
         self.min_prob = inputs.min_prob
         self.max_prob = inputs.max_prob
+        if fuse:
+            extremes = range_buffer(self.pred_probs)
+            threshold_pass = _passes.thresholds(
+                self.backend, self.labels, self.pred_probs, self.n_threads, out_range=extremes
+            )
+            self.min_prob, self.max_prob = check_extremes(extremes, self.pred_probs.dtype)
+            self.__dict__["_threshold_pass"] = threshold_pass  # the cached_property's value
         self.n, self.k = self.pred_probs.shape
         self.paper_rule = guess_rule == "paper"
         self._user_thresholds = None if thresholds is None else self._check_thresholds(thresholds)

@@ -109,18 +109,28 @@ def as_pred_probs(pred_probs: Any) -> np.ndarray:
     return arr
 
 
+def range_buffer(pred_probs: np.ndarray) -> np.ndarray:
+    """Where a backend writes (min, max) of pred_probs."""
+    return np.empty(2, dtype=np.float64 if pred_probs.dtype == np.float64 else np.float32)
+
+
 def check_prob_range(pred_probs: np.ndarray, backend: Any, n_threads: int) -> tuple[float, float]:
     """Reject NaN/inf and values outside [-1e-6, 1 + 1e-6]; return (min, max).
     One read of the array (the backend's value_range primitive)."""
-    extremes = np.empty(2, dtype=np.float64 if pred_probs.dtype == np.float64 else np.float32)
+    extremes = range_buffer(pred_probs)
     backend.value_range(pred_probs, extremes, n_threads)
+    return check_extremes(extremes, pred_probs.dtype)
+
+
+def check_extremes(extremes: np.ndarray, dtype: np.dtype) -> tuple[float, float]:
+    """The checks of check_prob_range on (min, max) computed elsewhere."""
     lo, hi = extremes
     if np.isnan(lo) or np.isnan(hi):
         raise ValueError("pred_probs contains NaN values")
     if np.isinf(lo) or np.isinf(hi):
         raise ValueError("pred_probs contains infinite values")
     # Compared in the array's dtype, as cleanlab's validation does.
-    dtype = pred_probs.dtype.type
+    dtype = np.dtype(dtype).type
     if lo < dtype(-PROB_SLACK) or hi > dtype(1 + PROB_SLACK):
         raise ValueError(
             f"pred_probs values must be between 0 and 1 (found min {float(lo):g}, max {float(hi):g})"
@@ -128,7 +138,9 @@ def check_prob_range(pred_probs: np.ndarray, backend: Any, n_threads: int) -> tu
     return float(lo), float(hi)
 
 
-def check_inputs(labels: Any, pred_probs: Any, backend: Any, n_threads: int) -> Inputs:
+def check_inputs(labels: Any, pred_probs: Any, backend: Any, n_threads: int, check_range: bool = True) -> Inputs:
+    """check_range=False: everything but the value range (min_prob and
+    max_prob are NaN); the caller checks it with check_extremes."""
     probs = as_pred_probs(pred_probs)
     arr = _labels_to_array(labels)
     n, k = probs.shape
@@ -150,7 +162,7 @@ def check_inputs(labels: Any, pred_probs: Any, backend: Any, n_threads: int) -> 
             f"labels contain class {hi_label} but pred_probs has only {k} columns "
             "(labels must be in 0..K-1)"
         )
-    lo, hi = check_prob_range(probs, backend, n_threads)
+    lo, hi = check_prob_range(probs, backend, n_threads) if check_range else (float("nan"), float("nan"))
     return Inputs(_native_int_labels(arr, k), probs, lo, hi)
 
 

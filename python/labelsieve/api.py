@@ -45,7 +45,7 @@ def confident_thresholds(
     """Per-class confidence thresholds: the mean predicted probability of
     class k over the examples labelled k (2.0 for a class with no examples,
     floored at 2e-6).  Same dtype rules as cleanlab (float32 stays float32)."""
-    return Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend).thresholds.copy()
+    return Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_thresholds=True).thresholds.copy()
 
 
 def confident_joint(
@@ -80,7 +80,8 @@ def confident_joint(
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).confident_joint(**locals())
     problem = Problem(
-        labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, thresholds=thresholds
+        labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, thresholds=thresholds,
+        needs_thresholds=True,
     )
     joint = problem.confident_joint(calibrate)
     if return_indices_of_off_diagonals:
@@ -112,7 +113,7 @@ def estimate_joint(
     summing to 1.  A supplied ``confident_joint`` is (re)calibrated against
     ``labels`` when labels are given, else normalised as is."""
     if confident_joint is None:
-        problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
+        problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_thresholds=True)
         return _joint_from_counts(problem.calibrated_confident_joint)
     matrix = check_square_matrix(confident_joint, "confident_joint")
     if labels is not None:
@@ -150,7 +151,9 @@ def estimate_noise(
     ``estimate_py_and_noise_matrices_from_probabilities``."""
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).estimate_noise(**locals())
-    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, thresholds=thresholds)
+    problem = Problem(
+        labels, pred_probs, n_jobs=n_jobs, backend=backend, thresholds=thresholds, needs_thresholds=True
+    )
     joint = problem.confident_joint(calibrate)
     py, noise, inverse = estimate_latent_from_joint(joint, problem.labels, py_method, converge_latent_estimates)
     return py, noise, inverse, joint
@@ -182,7 +185,7 @@ def num_label_issues(
         )
     if estimation_method == "off_diagonal_custom" and confident_joint is None:
         raise ValueError("estimation_method='off_diagonal_custom' needs a confident_joint")
-    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
+    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_thresholds=True)
     if estimation_method == "off_diagonal":
         return int(np.count_nonzero(problem.off_diagonal_issue_mask))
     if estimation_method == "off_diagonal_calibrated":
@@ -346,7 +349,13 @@ def find_issues(
     del multi_label  # not a parameter of the dask path below
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).find_issues(**locals())
-    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule)
+    # Every filter but predicted_neq_given (and pruning with a given joint) needs the thresholds.
+    needs_thresholds = filter_by != "predicted_neq_given" and not (
+        filter_by in _PRUNE_FILTERS and confident_joint is not None
+    )
+    problem = Problem(
+        labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, needs_thresholds=needs_thresholds
+    )
     remove = _check_find_options(filter_by, frac_noise, num_to_remove_per_class, min_examples_per_class, problem.k)
     if return_indices_ranked_by is not None:
         check_choice(return_indices_ranked_by, "return_indices_ranked_by", SCORE_METHODS)

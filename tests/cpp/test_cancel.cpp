@@ -24,7 +24,7 @@ TEST_CASE("a raised stop flag cancels class_sums and joint_pass for any thread c
         std::vector<int64_t> counts(k);
         std::vector<float> sums(k);
         CHECK_THROWS_AS((class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), sums.data(),
-                                                    threads)),
+                                                    nullptr, threads)),
                         Cancelled);
         std::vector<int32_t> guess(n);
         std::vector<int64_t> joint(k * k, 0);
@@ -44,7 +44,7 @@ TEST_CASE("without a raised flag the same call completes; the scope restores the
         StopScope scope(&idle);
         std::vector<int64_t> counts(k);
         std::vector<float> sums(k);
-        class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), sums.data(), 2);
+        class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), sums.data(), nullptr, 2);
         CHECK(counts[0] + counts[1] + counts[2] == n);
         CHECK(current_stop_flag() == &idle);
     }
@@ -62,7 +62,7 @@ TEST_CASE("a flag raised on one thread's call does not stop a concurrent call on
         std::vector<int64_t> counts(k);
         std::vector<float> sums(k);
         try {
-            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), sums.data(), 2);
+            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), sums.data(), nullptr, 2);
             ++finished;
         } catch (const Cancelled&) {
             ++cancelled;

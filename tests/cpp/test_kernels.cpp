@@ -32,9 +32,18 @@ TEST_CASE("class_sums: counts and NumPy-exact per-class sums, any thread count")
             CAPTURE(threads);
             std::vector<int64_t> counts(5, -1);
             std::vector<float> sums(5, -1.0f);
-            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, 5, counts.data(), sums.data(), threads);
+            float range[2] = {-1.0f, -1.0f}, want_range[2];
+            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, 5, counts.data(), sums.data(), range, threads);
             CHECK(counts == want_counts);
             CHECK(std::memcmp(sums.data(), want_sums.data(), sizeof(float) * 5) == 0);
+            // The fused validation extremes are value_range's.
+            value_range<float>(d.p.data(), n * 5, want_range, 1);
+            CHECK(range[0] == want_range[0]);
+            CHECK(range[1] == want_range[1]);
+            std::vector<float> sums_alone(5, -1.0f);
+            class_sums<float, int64_t>(d.labels.data(), d.p.data(), n, 5, counts.data(), sums_alone.data(), nullptr,
+                                       threads);
+            CHECK(sums_alone == sums);
         }
     }
 }
@@ -95,7 +104,7 @@ TEST_CASE_TEMPLATE("a label outside [0, K) throws instead of indexing out of bou
             labels[where] = bad;
             std::vector<int64_t> counts(k);
             std::vector<float> sums(k);
-            CHECK_THROWS_AS((class_sums<float, L>(labels.data(), d.p.data(), n, k, counts.data(), sums.data(), 2)),
+            CHECK_THROWS_AS((class_sums<float, L>(labels.data(), d.p.data(), n, k, counts.data(), sums.data(), nullptr, 2)),
                             std::invalid_argument);
             std::vector<int32_t> guess(n);
             std::vector<int64_t> joint(k * k, 0);
