@@ -174,3 +174,18 @@ def test_public_call(benchmark, data, call_name, backend_name):
     got = benchmark(fn, labels, p, backend_name)
     expected = fn(labels, p, "cpp" if backend_name == "numba" else "numba") if SMOKE else fn(labels, p, "cpp")
     np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_entry_points_script_reports_every_target():
+    """bench/entry_points.py (the per-entry-point ratios in RESULTS.md) on a small input."""
+    import json
+    import subprocess
+
+    out = subprocess.run(  # the same environment: the labelsieve this test imports
+        [sys.executable, str(HERE / "entry_points.py"), "--n", "3000", "--k", "7", "--repeat", "1", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    report = json.loads(out.stdout)
+    assert (report["n"], report["k"]) == (3000, 7)
+    assert set(report["ms"]) == {"one pass", "find_issues", "confident_joint", "label_quality_scores"}
+    assert all(ms > 0 for ms in report["ms"].values())
