@@ -1,8 +1,11 @@
 // The three selection primitives, all expressed as "best m rows per cell" for
 // the one order defined in top_m.hpp (key descending, then row ascending).
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
+#include "cancel.hpp"
+#include "grouped_selection.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "primitives.hpp"
@@ -10,6 +13,19 @@
 #include "top_m.hpp"
 
 namespace labelsieve {
+
+namespace {
+
+constexpr int64_t kGroupByLabelFromK = 32;
+
+template <class L>
+bool labels_in_range(const L* labels, int64_t n, int64_t k) {
+    bool ok = true;
+    for (int64_t i = 0; i < n; ++i) ok &= static_cast<uint64_t>(static_cast<int64_t>(labels[i])) < static_cast<uint64_t>(k);
+    return ok;
+}
+
+}  // namespace
 
 template <class T, class L>
 void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, const int64_t* prune_counts,
@@ -37,16 +53,35 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
             if (key >= floors[j]) sink.offer(static_cast<size_t>(y * k + j), key, i);
         }
     };
-    auto visit_rows = [&](int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) {
+    // Rows first, first + stride, ... < last, or row_list[those] when given.
+    auto visit = [&](const uint32_t* row_list, int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) {
         if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
             if (simd) {
-                if (!noise_rate_rows_avx512<T, L>(labels, p, k, first, last, stride, sink)) guard.mark_bad();
+                if (!noise_rate_rows_avx512<T, L>(labels, p, k, row_list, first, last, stride, sink)) guard.mark_bad();
                 return;
             }
         }
-        for (int64_t i = first; i < last; i += stride) visit_row(i, sink);
+        for (int64_t v = first; v < last; v += stride) {
+            check_stop_every(v);
+            visit_row(row_list ? static_cast<int64_t>(row_list[v]) : v, sink);
+        }
     };
-    select_rows<V>(n, n_threads, cell_sizes, visit_rows, out_mask);
+    // With many classes, rows grouped by label keep each label's sets in
+    // cache (one task per label); the row index list needs 4 bytes per row.
+    if (k >= kGroupByLabelFromK && n <= static_cast<int64_t>(UINT32_MAX) && labels_in_range(labels, n, k)) {
+        const RowGroups groups(labels, n, k);
+        select_rows_by_group<V>(
+            groups, k, n_threads, cell_sizes,
+            [&](const uint32_t* rows, int64_t count, int64_t stride, CellSink<V>& sink) {
+                visit(rows, 0, count, stride, sink);
+            },
+            out_mask);
+        return;
+    }
+    select_rows<V>(
+        n, n_threads, cell_sizes,
+        [&](int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) { visit(nullptr, first, last, stride, sink); },
+        out_mask);
     guard.throw_if_bad();
 }
 

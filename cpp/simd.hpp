@@ -33,14 +33,15 @@ template <class T, class L>
 LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule, float boost,
                        int64_t begin, int64_t end, int32_t* out_guess, uint8_t* out_flags, int64_t* joint);
 
-// The pruning scan over rows first, first + stride, ... < last: for a row
+// The pruning scan over rows first, first + stride, ... < last (or, with a
+// row_list, over row_list[first], row_list[first + stride], ...): for a row
 // with label y, offers sink.offer(y * k + j, key, row) for every j with
 // key = T(p[j] - p[y]) >= floors[j], where floors is the sink's dense floor
 // row for class y.  Returns false if some label was outside [0, k) (that row
 // is skipped).
 template <class T, class L, class Sink>
-LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, int64_t first, int64_t last,
-                                              int64_t stride, Sink& sink);
+LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
+                                              int64_t first, int64_t last, int64_t stride, Sink& sink);
 
 // Folds p[begin, end) into the running extremes *lo / *hi (T is float or
 // Half); returns true if some value was NaN.

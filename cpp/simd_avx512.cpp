@@ -193,14 +193,23 @@ LABELSIEVE_AVX512 void offer_reached(const L* labels, const T* p, int64_t k, con
 }
 
 template <class T, class L, class Sink>
-LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, int64_t first, int64_t last,
-                                              int64_t stride, Sink& sink) {
+LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
+                                              int64_t first, int64_t last, int64_t stride, Sink& sink) {
     constexpr size_t kCapacity = 2048;
+    constexpr int64_t kListAhead = 8;  // rows of prefetch distance for listed rows
     ReachedChunk reached[kCapacity];
     const size_t chunks_per_row = static_cast<size_t>((k + 15) / 16);
     size_t count = 0;
     bool labels_ok = true;
-    for (int64_t i = first; i < last; i += stride) {
+    for (int64_t v = first; v < last; v += stride) {
+        check_stop_every(v);
+        const int64_t i = row_list ? static_cast<int64_t>(row_list[v]) : v;
+        if (row_list && v + kListAhead * stride < last) {
+            // Rows from a list are not in address order: fetch a later row's lines now.
+            const T* ahead = p + static_cast<int64_t>(row_list[v + kListAhead * stride]) * k;
+            for (int64_t c = 0; c < k; c += 64 / static_cast<int64_t>(sizeof(T))) __builtin_prefetch(ahead + c);
+            __builtin_prefetch(ahead + k - 1);
+        }
         if (count + chunks_per_row > kCapacity) {
             offer_reached<T, L>(labels, p, k, reached, count, sink);
             count = 0;
@@ -259,8 +268,8 @@ LABELSIEVE_JOINT(float, int64_t)
 LABELSIEVE_JOINT(Half, int32_t)
 LABELSIEVE_JOINT(Half, int64_t)
 #define LABELSIEVE_NOISE_RATE(T, L)                                                                      \
-    template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, int64_t, int64_t, \
-                                                                 int64_t, CellSink<float>&);
+    template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, const uint32_t*, \
+                                                                 int64_t, int64_t, int64_t, CellSink<float>&);
 LABELSIEVE_NOISE_RATE(float, int32_t)
 LABELSIEVE_NOISE_RATE(float, int64_t)
 LABELSIEVE_NOISE_RATE(Half, int32_t)

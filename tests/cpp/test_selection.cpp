@@ -145,3 +145,41 @@ TEST_CASE("prune_by_class and prune_by_noise_rate: reference selection per group
         CHECK(rate == want_rate);
     }
 }
+
+TEST_CASE("prune_by_noise_rate with many classes (rows grouped by label): reference selection, any thread count") {
+    const int64_t n = 60000, k = 40;  // k >= 32: one task per label; 1500 rows per label: sampled floors
+    const auto d = testdata::random_problem(n, k, 5, /*coarse=*/true);
+    std::vector<int64_t> counts(static_cast<size_t>(k * k));
+    std::vector<uint8_t> ok(static_cast<size_t>(k), 1);
+    ok[3] = 0;
+    for (int64_t cell = 0; cell < k * k; ++cell) {
+        // Mostly small counts, some zero, negative or larger than the class.
+        const int64_t pick = (cell * 7919) % 23;
+        counts[static_cast<size_t>(cell)] = pick == 0 ? -1 : pick == 1 ? std::numeric_limits<int64_t>::max() : pick * 3;
+    }
+    std::vector<uint8_t> want(n, 0);
+    for (int64_t given = 0; given < k; ++given) {
+        if (!ok[given]) continue;
+        for (int64_t truth = 0; truth < k; ++truth) {
+            if (truth == given) continue;
+            std::vector<float> keys;
+            std::vector<int64_t> rows;
+            for (int64_t i = 0; i < n; ++i) {
+                if (d.labels[i] == given) {
+                    keys.push_back(d.p[i * k + truth] - d.p[i * k + given]);
+                    rows.push_back(i);
+                }
+            }
+            const auto order = testdata::rank_desc(keys);
+            const int64_t m = std::min<int64_t>(counts[truth * k + given], static_cast<int64_t>(order.size()));
+            for (int64_t j = 0; j < m; ++j) want[rows[order[j]]] = 1;
+        }
+    }
+    for (int threads : {1, 2, 5}) {
+        CAPTURE(threads);
+        std::vector<uint8_t> rate(n, 0);
+        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
+                                            threads);
+        CHECK(rate == want);
+    }
+}

@@ -1,0 +1,109 @@
+// Top-m selection when every cell competes among one group of rows only
+// (prune_by_noise_rate: cell (y, j) ranks the rows labelled y).  Each group
+// is one task: its rows are visited from a list, its sets stay in cache
+// while they fill (with many classes, sets touched in row order miss the
+// cache on nearly every offer), and no merging is needed: every group's
+// result is computed by one worker, so it does not depend on the thread count.
+// Within a group the floors come from every 16th row of the group, exactly as
+// select_rows estimates them, and cells whose floor was too high are rescanned.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "cancel.hpp"
+#include "thread_pool.hpp"
+#include "top_m.hpp"
+
+namespace labelsieve {
+
+// Rows grouped by a key in [0, n_groups), ascending within a group (a stable
+// counting sort).  Keys must be valid (callers check them first).
+struct RowGroups {
+    std::vector<uint32_t> rows;
+    std::vector<int64_t> start;  // group g is rows[start[g], start[g + 1])
+
+    template <class L>
+    RowGroups(const L* keys, int64_t n, int64_t n_groups)
+        : rows(static_cast<size_t>(n)), start(static_cast<size_t>(n_groups) + 1, 0) {
+        for (int64_t i = 0; i < n; ++i) ++start[static_cast<size_t>(keys[i]) + 1];
+        for (int64_t g = 0; g < n_groups; ++g) start[static_cast<size_t>(g) + 1] += start[static_cast<size_t>(g)];
+        std::vector<int64_t> next(start.begin(), start.end() - 1);
+        for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(next[static_cast<size_t>(keys[i])]++)] = static_cast<uint32_t>(i);
+    }
+};
+
+// Cells g * cells_per_group + j belong to group g.  visit_list(rows, count,
+// stride, sink) offers rows[0], rows[stride], ... (< count) to their cells.
+template <class Key, class VisitList>
+void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int n_threads,
+                          const std::vector<int64_t>& requested_sizes, VisitList visit_list, uint8_t* out_mask) {
+    constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
+    constexpr Key kClosed = std::numeric_limits<Key>::infinity();
+    constexpr int64_t kStride = 16, kMinRows = 1024;  // sample every 16th row of groups this large
+    const int64_t n_groups = static_cast<int64_t>(groups.start.size()) - 1;
+    const size_t n_cells = requested_sizes.size();
+    std::vector<int32_t> slot_of(n_cells, -1);  // a cell's index within its group, if active
+    std::vector<Key> floors(n_cells, kClosed);   // each task writes its own group's cells only
+    parallel_tasks(n_groups, n_threads, [&](int64_t g, int) {
+        const uint32_t* rows = groups.rows.data() + groups.start[static_cast<size_t>(g)];
+        const int64_t count = groups.start[static_cast<size_t>(g) + 1] - groups.start[static_cast<size_t>(g)];
+        const size_t first_cell = static_cast<size_t>(g * cells_per_group);
+        std::vector<int64_t> sizes(static_cast<size_t>(cells_per_group));
+        bool any = false;
+        for (int64_t j = 0; j < cells_per_group; ++j) {
+            sizes[static_cast<size_t>(j)] = std::min(requested_sizes[first_cell + static_cast<size_t>(j)], count);
+            if (sizes[static_cast<size_t>(j)] > 0) {
+                slot_of[first_cell + static_cast<size_t>(j)] = static_cast<int32_t>(j);
+                any = true;
+            }
+        }
+        if (!any || count == 0) return;
+        Key* group_floors = floors.data() + first_cell;
+        // One scan: sets of the given sizes, floors for the active cells (the others closed).
+        auto scan = [&](const std::vector<int64_t>& set_sizes, const std::vector<Key>& set_floors, int64_t stride) {
+            std::vector<TopM<Key>> tops;
+            tops.reserve(set_sizes.size());
+            for (size_t j = 0; j < set_sizes.size(); ++j) {
+                tops.emplace_back(set_sizes[j], set_floors[j]);
+                group_floors[j] = set_sizes[j] > 0 ? set_floors[j] : kClosed;
+            }
+            CellSink<Key> sink(floors.data(), slot_of.data(), tops.data());
+            visit_list(rows, count, stride, sink);
+            return tops;
+        };
+        std::vector<Key> start_floors(sizes.size(), kNoFloor);
+        if (count >= kMinRows) {
+            std::vector<int64_t> sample_sizes(sizes.size(), 0);
+            for (size_t j = 0; j < sizes.size(); ++j) {
+                const double expected = static_cast<double>(sizes[j]) / static_cast<double>(kStride);
+                if (sizes[j] > 0) sample_sizes[j] = static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
+            }
+            auto sample = scan(sample_sizes, start_floors, kStride);
+            for (size_t j = 0; j < sizes.size(); ++j) {
+                if (sizes[j] > 0) start_floors[j] = sample[j].key_at_rank(sample_sizes[j] - 1);
+            }
+        }
+        auto tops = scan(sizes, start_floors, 1);
+        std::vector<int64_t> retry_sizes(sizes.size(), 0);
+        bool retry = false;
+        for (size_t j = 0; j < sizes.size(); ++j) {
+            if (sizes[j] > 0 && !tops[j].complete()) {
+                retry_sizes[j] = sizes[j];
+                retry = true;
+            }
+        }
+        if (retry) {  // a floor was set too high: those cells again, with no floor
+            auto redo = scan(retry_sizes, std::vector<Key>(sizes.size(), kNoFloor), 1);
+            for (size_t j = 0; j < sizes.size(); ++j) {
+                if (retry_sizes[j] > 0) tops[j] = std::move(redo[j]);
+            }
+        }
+        // Rows of this group are marked by this task only.
+        for (auto& top : tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
+    });
+}
+
+}  // namespace labelsieve
