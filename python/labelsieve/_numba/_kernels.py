@@ -21,7 +21,7 @@ from numba import njit, prange
 
 from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer, pairwise
 from labelsieve._numba._scalars import narrow_like, store, to_work, widen, work_empty, zero_of
-from labelsieve._numba._select import select_top_m
+from labelsieve._numba._select import SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m
 
 BLOCK = 16384
 
@@ -351,18 +351,85 @@ def value_range(p, out):
 
 
 @njit(**_JIT)
+def _noise_floors(p, rows, k, sizes):
+    """Per true class j, a key floor that the best sizes[j] rows of class k
+    probably reach, from every 16th row (-inf where the sample cannot tell)."""
+    num_classes = p.shape[1]
+    floors = np.full(num_classes, -np.inf)
+    if rows.shape[0] < SAMPLE_FROM_ROWS:
+        return floors
+    n_sampled = (rows.shape[0] + SAMPLE_EVERY - 1) // SAMPLE_EVERY
+    sample = work_empty(p, num_classes * n_sampled)  # class-major: one column per j
+    for s in range(n_sampled):
+        i = rows[s * SAMPLE_EVERY]
+        own = widen(p[i, k])
+        for j in range(num_classes):
+            sample[j * n_sampled + s] = narrow_like(widen(p[i, j]) - own, p)
+    for j in range(num_classes):
+        if sizes[j] > 0:
+            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j])
+            if floor == floor:
+                floors[j] = floor
+    return floors
+
+
+@njit(**_JIT)
 def _prune_noise_class(p, rows, k, prune_counts, out_mask):
+    """The rows of given class k: per true class j, the prune_counts[j, k]
+    largest p[:, j] - p[:, k].  Each row is read whole (once to count the
+    keys reaching each class's floor, once to keep them), so the work per
+    class is its candidates, not all its rows; a class whose floor proves
+    too high is selected among all keys."""
+    num_classes = p.shape[1]
     size = rows.shape[0]
-    keys = work_empty(p, size)
+    sizes = np.zeros(num_classes, np.int64)
+    for j in range(num_classes):
+        if j != k and prune_counts[j, k] > 0:
+            sizes[j] = min(prune_counts[j, k], size)
+    floors = _noise_floors(p, rows, k, sizes)
+    for j in range(num_classes):
+        if sizes[j] <= 0:
+            floors[j] = np.inf  # no candidates: the loops below need no test of sizes
+    counts = np.zeros(num_classes, np.int64)
+    for r in range(size):
+        i = rows[r]
+        own = widen(p[i, k])
+        for j in range(num_classes):  # branch-free, so it vectorises
+            counts[j] += narrow_like(widen(p[i, j]) - own, p) >= floors[j]
+    starts = np.zeros(num_classes + 1, np.int64)
+    for j in range(num_classes):
+        starts[j + 1] = starts[j] + counts[j]
+    keys = work_empty(p, starts[num_classes])
+    key_rows = np.empty(starts[num_classes], rows.dtype)
+    filled = starts[:num_classes].copy()
+    for r in range(size):
+        i = rows[r]
+        own = widen(p[i, k])
+        for j in range(num_classes):
+            key = narrow_like(widen(p[i, j]) - own, p)
+            if key >= floors[j]:
+                keys[filled[j]] = key
+                key_rows[filled[j]] = i
+                filled[j] += 1
     scratch = work_empty(p, size)
-    for j in range(p.shape[1]):
-        m = prune_counts[j, k]
-        if j == k or m <= 0:
+    for j in range(num_classes):
+        m = sizes[j]
+        if m <= 0:
             continue
-        for r in range(size):
-            i = rows[r]
-            keys[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
-        select_top_m(keys, rows, m, scratch, out_mask)
+        if counts[j] >= m and m < size:  # every key >= the m-th best is a candidate, in row order
+            candidates = keys[starts[j] : starts[j + 1]]
+            scratch[: counts[j]] = candidates
+            cut = kth_smallest(scratch, counts[j], counts[j] - m)
+            mark_top(candidates, key_rows[starts[j] : starts[j + 1]], m, cut, out_mask)
+        else:  # floor too high (or everything wanted): all keys of the class
+            column = work_empty(p, size)
+            for r in range(size):
+                i = rows[r]
+                column[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
+            select_top_m(column, rows, m, scratch, out_mask)
+
+
+SAMPLE_FROM_ROWS = 1024  # classes this large get sampled floors
 
 
 @njit(**_PJIT)

@@ -5,8 +5,10 @@ Order: larger key first, equal keys by ascending row index, NaN keys last
 order is total, so "the best m rows of a group" is a single set.
 
 Method (O(n) on average, no full sort): find the m-th best non-NaN key v by
-quickselect on a scratch copy; then walk the group in ascending row order and
-take every key > v plus the first (m - #{key > v}) rows whose key == v.
+quickselect on a scratch copy (when m is small against n: only of the keys
+reaching a floor predicted from every 16th key, if at least m do); then walk
+the group in ascending row order and take every key > v plus the first
+(m - #{key > v}) rows whose key == v.
 """
 
 import numpy as np
@@ -43,7 +45,7 @@ def _heapsort(a, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def _kth_smallest(a, n, kth):
+def kth_smallest(a, n, kth):
     """Value of rank ``kth`` (0-based, ascending) of a[0:n]; reorders a.
     No NaN allowed.  Wirth/Hoare quickselect with a median-of-three pivot and
     a heapsort fallback if it degenerates."""
@@ -92,6 +94,71 @@ def _kth_smallest(a, n, kth):
 
 
 @njit(cache=True, nogil=True)
+def mark_top(keys, rows, m, cut, out_mask):
+    """Mark every key > cut and the first (m - #{key > cut}) keys == cut, in row order."""
+    n = keys.shape[0]
+    above = 0
+    for t in range(n):
+        if keys[t] > cut:
+            above += 1
+    ties = m - above  # >= 1
+    for t in range(n):
+        key = keys[t]
+        if key > cut:
+            out_mask[rows[t]] = 1
+        elif key == cut and ties > 0:
+            out_mask[rows[t]] = 1
+            ties -= 1
+
+
+SAMPLE_EVERY = 16
+
+
+@njit(cache=True, nogil=True)
+def floor_from_sample(sample, m):
+    """A key that at least the best m of all keys probably reach, from
+    ``sample`` (every SAMPLE_EVERY-th key, NaN allowed; reordered): the
+    sample's (r + 1)-th best with r = m/16 + 4 sd + 6, as the C++ core's
+    floors.  NaN when the sample is too small to tell."""
+    count = 0
+    for t in range(sample.shape[0]):
+        key = sample[t]
+        if key == key:
+            sample[count] = key
+            count += 1
+    expected = m / SAMPLE_EVERY
+    rank = int(expected + 4.0 * np.sqrt(expected) + 6.0)
+    if rank >= count:
+        return np.nan
+    return kth_smallest(sample, count, count - rank - 1)
+
+
+@njit(cache=True, nogil=True)
+def _cut_from_sample(keys, m, scratch):
+    """The m-th largest key, found among the keys reaching a floor predicted
+    from every 16th key (a quickselect over all n keys is most of the work
+    when m is small); NaN when the sample cannot tell or fewer than m keys
+    reach the floor (the caller then selects among all keys)."""
+    n = keys.shape[0]
+    sampled = 0
+    for t in range(0, n, SAMPLE_EVERY):
+        scratch[sampled] = keys[t]
+        sampled += 1
+    floor = floor_from_sample(scratch[:sampled], m)
+    if floor != floor:
+        return np.nan
+    count = 0
+    for t in range(n):
+        key = keys[t]
+        if key >= floor:
+            scratch[count] = key
+            count += 1
+    if count < m:
+        return np.nan
+    return kth_smallest(scratch, count, count - m)
+
+
+@njit(cache=True, nogil=True)
 def select_top_m(keys, rows, m, scratch, out_mask):
     """Set out_mask[rows[t]] = 1 for the top ``m`` entries of the group whose
     keys are ``keys`` (ordered by ascending row, i.e. rows is increasing),
@@ -104,6 +171,11 @@ def select_top_m(keys, rows, m, scratch, out_mask):
         for t in range(n):
             out_mask[rows[t]] = 1
         return
+    if n >= 4096 and m * 8 < n:
+        cut = _cut_from_sample(keys, m, scratch)
+        if cut == cut:
+            mark_top(keys, rows, m, cut, out_mask)
+            return
     count = 0
     for t in range(n):
         key = keys[t]
@@ -120,19 +192,7 @@ def select_top_m(keys, rows, m, scratch, out_mask):
                 out_mask[rows[t]] = 1
                 extra -= 1
         return
-    cut = _kth_smallest(scratch, count, count - m)  # the m-th largest key
-    above = 0
-    for t in range(n):
-        if keys[t] > cut:
-            above += 1
-    ties = m - above  # >= 1
-    for t in range(n):
-        key = keys[t]
-        if key > cut:
-            out_mask[rows[t]] = 1
-        elif key == cut and ties > 0:
-            out_mask[rows[t]] = 1
-            ties -= 1
+    mark_top(keys, rows, m, kth_smallest(scratch, count, count - m), out_mask)
 
 
 @njit(cache=True)
