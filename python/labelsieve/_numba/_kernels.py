@@ -61,11 +61,10 @@ def _scatter_block(labels, b, position, order):
 
 
 @njit(**_PJIT)
-def group_rows(labels, num_classes):
-    """Counting sort of the rows by label: ``order`` lists the rows of class
-    0, then class 1, ..., each in ascending row order; class k's rows are
-    order[starts[k]:starts[k+1]].  ``labels_ok`` is False (and ``order``
-    unset) if a label is outside [0, num_classes)."""
+def _class_positions(labels, num_classes):
+    """Where each block's rows of each class go in class order (ascending
+    rows within a class): (block_starts[b, k], starts, labels_ok); labels_ok
+    is False if a label is outside [0, num_classes)."""
     n = labels.shape[0]
     n_blocks = _n_blocks(n)
     block_counts = np.zeros((n_blocks, num_classes), np.int64)
@@ -81,10 +80,20 @@ def group_rows(labels, num_classes):
             block_starts[b, k] = offset
             offset += block_counts[b, k]
     starts[num_classes] = offset
-    order = np.empty(n, np.int64)
-    if not block_ok.all():
+    return block_starts, starts, block_ok.all()
+
+
+@njit(**_PJIT)
+def group_rows(labels, num_classes):
+    """Counting sort of the rows by label: ``order`` lists the rows of class
+    0, then class 1, ..., each in ascending row order; class k's rows are
+    order[starts[k]:starts[k+1]].  ``labels_ok`` is False (and ``order``
+    unset) if a label is outside [0, num_classes)."""
+    block_starts, starts, labels_ok = _class_positions(labels, num_classes)
+    order = np.empty(labels.shape[0], np.int64)
+    if not labels_ok:
         return order, starts, False
-    for b in prange(n_blocks):
+    for b in prange(block_starts.shape[0]):
         _scatter_block(labels, b, block_starts[b], order)
     return order, starts, True
 
@@ -93,10 +102,12 @@ def group_rows(labels, num_classes):
 
 
 @njit(**_JIT)
-def _gather_block(labels, p, order, b, values):
-    for i in range(b * BLOCK, min(order.shape[0], (b + 1) * BLOCK)):
-        r = order[i]
-        values[i] = widen(p[r, labels[r]])
+def _gather_block(labels, p, b, position, values):
+    """The block's self-probabilities, read in row order, written to their class's segment."""
+    for i in range(b * BLOCK, min(labels.shape[0], (b + 1) * BLOCK)):
+        y = labels[i]
+        values[position[y]] = widen(p[i, y])
+        position[y] += 1
 
 
 @njit(**_JIT)
@@ -111,12 +122,12 @@ def class_sums(labels, p, out_counts, out_sums, through_buffer):
     """Self-probabilities gathered in A, class by class in ascending row
     order, then NumPy's sum of each class's segment."""
     n, num_classes = p.shape
-    order, starts, labels_ok = group_rows(labels, num_classes)
+    block_starts, starts, labels_ok = _class_positions(labels, num_classes)
     if not labels_ok:
         return False
     values = np.empty(n, out_sums.dtype)
-    for b in prange(_n_blocks(n)):
-        _gather_block(labels, p, order, b, values)
+    for b in prange(block_starts.shape[0]):
+        _gather_block(labels, p, b, block_starts[b], values)
     for k in prange(num_classes):
         out_counts[k] = starts[k + 1] - starts[k]
         out_sums[k] = _class_sum(values, starts[k], starts[k + 1] - starts[k], through_buffer)
@@ -127,7 +138,27 @@ def class_sums(labels, p, out_counts, out_sums, through_buffer):
 
 
 @njit(**_JIT)
+def _first_argmax(p, i, cut, only_confident):
+    """The first class with the row's largest value (among the confident
+    classes only, for the paper's rule)."""
+    best = -1
+    best_value = widen(p[i, 0])
+    for k in range(p.shape[1]):
+        value = widen(p[i, k])
+        if only_confident and not value >= cut[k]:
+            continue
+        if best < 0 or value > best_value:
+            best = k
+            best_value = value
+    return max(best, 0)
+
+
+@njit(**_JIT)
 def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_flags):
+    """Per row, compares only (as the C++ loop): the confident classes are
+    counted and the first one kept; "the label is the (boosted) first
+    argmax" is "above every earlier class, not below any later one".  The
+    row's argmax is looked for only when two or more classes are confident."""
     n, num_classes = p.shape
     ok = True
     for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -135,53 +166,28 @@ def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_fla
         if y < 0 or y >= num_classes:
             ok = False
             continue
+        own = widen(p[i, y])
+        boosted = narrow_like(own + boost, p)
         n_confident = 0
-        only = -1
-        best_confident = -1
-        best_confident_value = widen(p[i, 0])
-        best = 0
-        best_value = widen(p[i, 0])
+        first = num_classes
+        label_wins = True
+        label_is_argmax = True
         for k in range(num_classes):
             value = widen(p[i, k])
-            if value >= cut[k]:
-                n_confident += 1
-                if only < 0:
-                    only = k
-                if best_confident < 0 or value > best_confident_value:
-                    best_confident = k
-                    best_confident_value = value
-            if value > best_value:  # first maximum
-                best = k
-                best_value = value
-        if n_confident == 0:
-            guess = -1
-        elif n_confident == 1:
-            guess = only
-        elif paper_rule:
-            guess = best_confident
-        else:
-            guess = best
+            confident = value >= cut[k]
+            n_confident += confident
+            first = min(first, k if confident else num_classes)
+            label_wins &= (k >= y or boosted > value) & (k <= y or boosted >= value)
+            label_is_argmax &= (k >= y or own > value) & (k <= y or own >= value)
+        guess = -1
+        if n_confident == 1:
+            guess = first
+        elif n_confident >= 2:
+            guess = y if label_is_argmax and not paper_rule else _first_argmax(p, i, cut, paper_rule)
         out_guess[i] = guess
         if guess >= 0:
             joint[y, guess] += 1
-        # bit 0: q = T(p[i, y] + T(1e-6)) is the first argmax of the boosted row
-        boosted = narrow_like(widen(p[i, y]) + boost, p)
-        top = True
-        for k in range(num_classes):
-            if k < y:
-                if not boosted > widen(p[i, k]):
-                    top = False
-                    break
-            elif k > y:
-                if not boosted >= widen(p[i, k]):
-                    top = False
-                    break
-        flags = 0
-        if top:
-            flags |= 1
-        if best == y:
-            flags |= 2
-        out_flags[i] = flags
+        out_flags[i] = (1 if label_wins else 0) | (2 if label_is_argmax else 0)
     return ok
 
 
