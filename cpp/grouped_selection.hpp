@@ -8,30 +8,39 @@
 // select_rows estimates them, and cells whose floor was too high are rescanned.
 #pragma once
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "cancel.hpp"
+#include "labels.hpp"
 #include "thread_pool.hpp"
 #include "top_m.hpp"
 
 namespace labelsieve {
 
 // Rows grouped by a key in [0, n_groups), ascending within a group (a stable
-// counting sort).  Keys must be valid (callers check them first).
+// counting sort; n < 2^32).  A row whose key `guard` rejects is in no group
+// (the guard remembers it, for the caller to throw).
 struct RowGroups {
     std::vector<uint32_t> rows;
     std::vector<int64_t> start;  // group g is rows[start[g], start[g + 1])
 
     template <class L>
-    RowGroups(const L* keys, int64_t n, int64_t n_groups)
-        : rows(static_cast<size_t>(n)), start(static_cast<size_t>(n_groups) + 1, 0) {
-        for (int64_t i = 0; i < n; ++i) ++start[static_cast<size_t>(keys[i]) + 1];
+    RowGroups(const L* keys, int64_t n, int64_t n_groups, LabelGuard& guard)
+        : start(static_cast<size_t>(n_groups) + 1, 0) {
+        for (int64_t i = 0; i < n; ++i) {
+            if (guard.ok(keys[i])) ++start[static_cast<size_t>(keys[i]) + 1];
+        }
         for (int64_t g = 0; g < n_groups; ++g) start[static_cast<size_t>(g) + 1] += start[static_cast<size_t>(g)];
+        rows.resize(static_cast<size_t>(start.back()));
         std::vector<int64_t> next(start.begin(), start.end() - 1);
-        for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(next[static_cast<size_t>(keys[i])]++)] = static_cast<uint32_t>(i);
+        for (int64_t i = 0; i < n; ++i) {
+            const int64_t key = static_cast<int64_t>(keys[i]);
+            if (static_cast<uint64_t>(key) < static_cast<uint64_t>(n_groups)) {
+                rows[static_cast<size_t>(next[static_cast<size_t>(key)]++)] = static_cast<uint32_t>(i);
+            }
+        }
     }
 };
 
@@ -77,10 +86,7 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
         std::vector<Key> start_floors(sizes.size(), kNoFloor);
         if (count >= kMinRows) {
             std::vector<int64_t> sample_sizes(sizes.size(), 0);
-            for (size_t j = 0; j < sizes.size(); ++j) {
-                const double expected = static_cast<double>(sizes[j]) / static_cast<double>(kStride);
-                if (sizes[j] > 0) sample_sizes[j] = static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
-            }
+            for (size_t j = 0; j < sizes.size(); ++j) sample_sizes[j] = sample_keep(sizes[j], kStride);
             auto sample = scan(sample_sizes, start_floors, kStride);
             for (size_t j = 0; j < sizes.size(); ++j) {
                 if (sizes[j] > 0) start_floors[j] = sample[j].key_at_rank(sample_sizes[j] - 1);

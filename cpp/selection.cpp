@@ -18,13 +18,6 @@ namespace {
 
 constexpr int64_t kGroupByLabelFromK = 32;
 
-template <class L>
-bool labels_in_range(const L* labels, int64_t n, int64_t k) {
-    bool ok = true;
-    for (int64_t i = 0; i < n; ++i) ok &= static_cast<uint64_t>(static_cast<int64_t>(labels[i])) < static_cast<uint64_t>(k);
-    return ok;
-}
-
 }  // namespace
 
 template <class T, class L>
@@ -68,8 +61,9 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     };
     // With many classes, rows grouped by label keep each label's sets in
     // cache (one task per label); the row index list needs 4 bytes per row.
-    if (k >= kGroupByLabelFromK && n <= static_cast<int64_t>(UINT32_MAX) && labels_in_range(labels, n, k)) {
-        const RowGroups groups(labels, n, k);
+    if (k >= kGroupByLabelFromK && n <= static_cast<int64_t>(UINT32_MAX)) {
+        const RowGroups groups(labels, n, k, guard);
+        guard.throw_if_bad();
         select_rows_by_group<V>(
             groups, k, n_threads, cell_sizes,
             [&](const uint32_t* rows, int64_t count, int64_t stride, CellSink<V>& sink) {

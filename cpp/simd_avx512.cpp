@@ -116,12 +116,7 @@ LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k,
             continue;
         }
         const T* row = p + i * k;
-        float own;
-        if constexpr (std::is_same_v<T, Half>) {
-            own = half_bits_to_float(row[y].bits);
-        } else {
-            own = row[y];
-        }
+        const float own = FloatType<T>::load(row[y]);
         const __m512 own_v = _mm512_set1_ps(own);
         const __m512 boosted_v = _mm512_set1_ps(FloatType<T>::round(own + boost));
         // Bit operations only (no && or ?:), so the compiler emits no branches
@@ -220,12 +215,7 @@ LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64
             continue;
         }
         const T* row = p + i * k;
-        float own;
-        if constexpr (std::is_same_v<T, Half>) {
-            own = half_bits_to_float(row[y].bits);
-        } else {
-            own = row[y];
-        }
+        const float own = FloatType<T>::load(row[y]);
         const __m512 own_v = _mm512_set1_ps(own);
         const float* floors = sink.floors() + y * k;
         for (int64_t c0 = 0; c0 < k; c0 += 16) {

@@ -240,6 +240,16 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
 
 }  // namespace detail
 
+// How many of a sample's best keys to keep so that the worst of them is a
+// floor the best m of all rows reach, when the sample is every stride-th row:
+// the expected share plus 4 standard deviations plus 6 (a floor that came out
+// too high costs a rescan).
+inline int64_t sample_keep(int64_t m, int64_t stride) {
+    if (m <= 0) return 0;
+    const double expected = static_cast<double>(m) / static_cast<double>(stride);
+    return static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
+}
+
 // Adapts a per-row visitor visit_row(row, sink) to the block form
 // visit_rows(first, last, stride, sink) that select_rows calls.
 template <class VisitRow>
@@ -267,9 +277,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
     std::vector<Key> floors(n_cells, kNoFloor);
 
     // Estimate each cell's floor from a sample, every stride-th row: keep the
-    // sample's best m/stride + margin keys (4 standard deviations + 6: a
-    // cell whose floor came out too high is rescanned, which costs a pass);
-    // the worst of them is the floor.  The sample (at most 1/16 of the rows, at
+    // sample's best sample_keep(m, stride) keys; the worst of them is the floor.  The sample (at most 1/16 of the rows, at
     // most 2^18 of them) gets its own floors the same way from a 16 times
     // smaller sample of at least 4K rows, when there are enough rows:
     // without floors, every sampled row is offered to every cell it competes in.
@@ -285,10 +293,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
     for (auto level = strides.rbegin(); level != strides.rend(); ++level) {
         const int64_t stride = *level;
         std::vector<int64_t> sample_sizes(n_cells);
-        for (size_t c = 0; c < n_cells; ++c) {
-            const double expected = static_cast<double>(cell_sizes[c]) / static_cast<double>(stride);
-            sample_sizes[c] = cell_sizes[c] <= 0 ? 0 : static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
-        }
+        for (size_t c = 0; c < n_cells; ++c) sample_sizes[c] = sample_keep(cell_sizes[c], stride);
         auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_rows);
         for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
             const size_t c = sample.cells[slot];

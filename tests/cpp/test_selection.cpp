@@ -96,6 +96,33 @@ TEST_CASE("select_lowest: ties to the lower index, NaN last, tiny to huge counts
     }
 }
 
+// prune_by_noise_rate by its definition: for every ok given class and every
+// other (true) class, the counts[true * k + given] rows labelled `given` with
+// the largest p[true] - p[given] (ties to the lower row).
+static std::vector<uint8_t> noise_rate_by_definition(const testdata::Problem& d, const std::vector<int64_t>& counts,
+                                                     const std::vector<uint8_t>& ok) {
+    const int64_t n = d.n, k = d.k;
+    std::vector<uint8_t> want(static_cast<size_t>(n), 0);
+    for (int64_t given = 0; given < k; ++given) {
+        if (!ok[given]) continue;
+        for (int64_t truth = 0; truth < k; ++truth) {
+            if (truth == given) continue;
+            std::vector<float> keys;
+            std::vector<int64_t> rows;
+            for (int64_t i = 0; i < n; ++i) {
+                if (d.labels[i] == given) {
+                    keys.push_back(d.p[i * k + truth] - d.p[i * k + given]);
+                    rows.push_back(i);
+                }
+            }
+            const auto order = testdata::rank_desc(keys);
+            const int64_t m = std::min<int64_t>(counts[truth * k + given], static_cast<int64_t>(order.size()));
+            for (int64_t j = 0; j < m; ++j) want[rows[order[j]]] = 1;
+        }
+    }
+    return want;
+}
+
 TEST_CASE("prune_by_class and prune_by_noise_rate: reference selection per group, any thread count") {
     const int64_t n = 40000, k = 3;
     const auto d = testdata::random_problem(n, k, 21, /*coarse=*/true);
@@ -116,24 +143,7 @@ TEST_CASE("prune_by_class and prune_by_noise_rate: reference selection per group
     // prune_counts[true * k + given]; class 2 is not ok (never pruned).
     const std::vector<int64_t> counts = {0, 7, 3, 100000, 0, 4, 2, 1, 0};
     const std::vector<uint8_t> ok = {1, 1, 0};
-    std::vector<uint8_t> want_rate(n, 0);
-    for (int64_t given = 0; given < k; ++given) {
-        if (!ok[given]) continue;
-        for (int64_t truth = 0; truth < k; ++truth) {
-            if (truth == given) continue;
-            std::vector<float> keys;
-            std::vector<int64_t> rows;
-            for (int64_t i = 0; i < n; ++i) {
-                if (d.labels[i] == given) {
-                    keys.push_back(d.p[i * k + truth] - d.p[i * k + given]);
-                    rows.push_back(i);
-                }
-            }
-            const auto order = testdata::rank_desc(keys);
-            const int64_t m = std::min<int64_t>(counts[truth * k + given], static_cast<int64_t>(order.size()));
-            for (int64_t j = 0; j < m; ++j) want_rate[rows[order[j]]] = 1;
-        }
-    }
+    const std::vector<uint8_t> want_rate = noise_rate_by_definition(d, counts, ok);
     for (int threads : {1, 2, 6}) {
         CAPTURE(threads);
         std::vector<uint8_t> mask(n, 0);
@@ -157,24 +167,7 @@ TEST_CASE("prune_by_noise_rate with many classes (rows grouped by label): refere
         const int64_t pick = (cell * 7919) % 23;
         counts[static_cast<size_t>(cell)] = pick == 0 ? -1 : pick == 1 ? std::numeric_limits<int64_t>::max() : pick * 3;
     }
-    std::vector<uint8_t> want(n, 0);
-    for (int64_t given = 0; given < k; ++given) {
-        if (!ok[given]) continue;
-        for (int64_t truth = 0; truth < k; ++truth) {
-            if (truth == given) continue;
-            std::vector<float> keys;
-            std::vector<int64_t> rows;
-            for (int64_t i = 0; i < n; ++i) {
-                if (d.labels[i] == given) {
-                    keys.push_back(d.p[i * k + truth] - d.p[i * k + given]);
-                    rows.push_back(i);
-                }
-            }
-            const auto order = testdata::rank_desc(keys);
-            const int64_t m = std::min<int64_t>(counts[truth * k + given], static_cast<int64_t>(order.size()));
-            for (int64_t j = 0; j < m; ++j) want[rows[order[j]]] = 1;
-        }
-    }
+    const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
     for (int threads : {1, 2, 5}) {
         CAPTURE(threads);
         std::vector<uint8_t> rate(n, 0);
