@@ -14,6 +14,7 @@
 #include "cancel.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
+#include "large_array.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
 #include "range_fold.hpp"
@@ -49,7 +50,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
         class_start[c + 1] = position;
     }
 
-    std::vector<A> gathered(static_cast<size_t>(n));
+    LargeArray<A> gathered(static_cast<size_t>(n));
     std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
     // Blocks of about 32K values: the range fold streams a block in, the
     // gather then finds its rows in cache.

@@ -14,6 +14,7 @@
 
 #include "cancel.hpp"
 #include "labels.hpp"
+#include "large_array.hpp"
 #include "thread_pool.hpp"
 #include "top_m.hpp"
 
@@ -23,7 +24,7 @@ namespace labelsieve {
 // counting sort; n < 2^32).  A row whose key `guard` rejects is in no group
 // (the guard remembers it, for the caller to throw).
 struct RowGroups {
-    std::vector<uint32_t> rows;
+    LargeArray<uint32_t> rows;
     std::vector<int64_t> start;  // group g is rows[start[g], start[g + 1])
 
     template <class L>
@@ -33,7 +34,7 @@ struct RowGroups {
             if (guard.ok(keys[i])) ++start[static_cast<size_t>(keys[i]) + 1];
         }
         for (int64_t g = 0; g < n_groups; ++g) start[static_cast<size_t>(g) + 1] += start[static_cast<size_t>(g)];
-        rows.resize(static_cast<size_t>(start.back()));
+        rows = LargeArray<uint32_t>(static_cast<size_t>(start.back()));
         std::vector<int64_t> next(start.begin(), start.end() - 1);
         for (int64_t i = 0; i < n; ++i) {
             const int64_t key = static_cast<int64_t>(keys[i]);

@@ -35,6 +35,7 @@ bool use_avx512() {
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "top_m.hpp"
 
@@ -97,12 +98,142 @@ LABELSIEVE_AVX512 inline int64_t first_argmax_avx512(const T* row, int64_t k, ui
     return 0;  // only with NaN in the row (the public API rejects NaN): any in-range class
 }
 
+namespace {
+
+// Sixteen gathered values, one per lane, widened to float.  The float16
+// version reads 32 bits at each element (the element is the low half), so it
+// reads 2 bytes past the last element: callers keep a later row in bounds.
+LABELSIEVE_AVX512 inline __m512 gather16(const float* base, __m512i offsets) {
+    return _mm512_i32gather_ps(offsets, base, 4);
+}
+LABELSIEVE_AVX512 inline __m512 gather16(const Half* base, __m512i offsets) {
+    const __m512i words = _mm512_i32gather_epi32(offsets, base, 2);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+}
+
+// Sixteen labels as int32 lanes; false if one is outside [0, k).
+template <class L>
+LABELSIEVE_AVX512 inline bool load_labels16(const L* at, int64_t k, __m512i& out) {
+    if constexpr (sizeof(L) == 4) {
+        out = _mm512_loadu_si512(at);
+        return _mm512_cmp_epu32_mask(out, _mm512_set1_epi32(static_cast<int32_t>(k)), _MM_CMPINT_LT) == 0xffff;
+    } else {
+        const __m512i low = _mm512_loadu_si512(at), high = _mm512_loadu_si512(at + 8);
+        const __m512i bound = _mm512_set1_epi64(k);
+        const bool ok = (_mm512_cmp_epu64_mask(low, bound, _MM_CMPINT_LT) & _mm512_cmp_epu64_mask(high, bound, _MM_CMPINT_LT)) == 0xff;
+        out = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(low)), _mm512_cvtepi64_epi32(high), 1);
+        return ok;
+    }
+}
+
+// Row-at-a-time joint rows (any K): see joint_rows_avx512.
+template <class T, class L>
+LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule,
+                                             float boost, int64_t begin, int64_t end, int32_t* out_guess,
+                                             uint8_t* out_flags, int64_t* joint);
+
+// For K <= 16: sixteen rows at a time, lane j holding row i0 + j and the loop
+// running over the classes (one gather each), so each row's decisions are
+// lane-wise selects in the order the portable loop makes them.  Counts go to
+// sixteen per-lane copies of the joint (no two lanes touch one counter, so
+// the increments do not wait on each other).  Blocks with a bad label are
+// left to the row loop.  Returns the first row not done.
+template <class T, class L>
+LABELSIEVE_AVX512 int64_t joint_blocks_by_lane(const L* labels, const T* p, int64_t k, const float* cut,
+                                               bool paper_rule, float boost, int64_t begin, int64_t end,
+                                               int32_t* out_guess, uint8_t* out_flags, int64_t* joint,
+                                               bool& labels_ok) {
+    constexpr int64_t kRows = 16;
+    const int64_t cells = k * k + 1;  // + the no-guess cell
+    std::vector<int64_t> lane_joints(static_cast<size_t>(kRows * cells), 0);
+    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
+    const __m512i lane_bases = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                  _mm512_set1_epi32(static_cast<int32_t>(cells)));
+    const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
+    // float16 gathers read 2 bytes past an element: stop while a row follows.
+    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;
+    int64_t i0 = begin;
+    for (; i0 + kRows + spare_rows <= end; i0 += kRows) {
+        if (((i0 - begin) & 0xFFFF) < kRows) check_stop();
+        __m512i y;
+        if (!load_labels16(labels + i0, k, y)) {
+            labels_ok &= joint_rows_one_by_one<T, L>(labels, p, k, cut, paper_rule, boost, i0, i0 + kRows, out_guess,
+                                                    out_flags, joint);
+            continue;
+        }
+        const T* base = p + i0 * k;
+        const __m512 boosted = round_to_type(_mm512_add_ps(gather16(base, _mm512_add_epi32(row_offsets, y)),
+                                                           _mm512_set1_ps(boost)), base);
+        __m512 best = gather16(base, row_offsets), confident_best = best;
+        __m512i argmax = _mm512_setzero_si512(), confident_argmax = argmax, first_confident = argmax;
+        __mmask16 any = 0, several = 0, passed = 0, beaten = 0;
+        for (int64_t c = 0; c < k; ++c) {
+            const __m512i class_v = _mm512_set1_epi32(static_cast<int32_t>(c));
+            const __m512 x = c == 0 ? best : gather16(base, _mm512_add_epi32(row_offsets, class_v));
+            const __mmask16 is_label = _mm512_cmpeq_epi32_mask(y, class_v);
+            passed |= is_label;
+            const __mmask16 before = static_cast<__mmask16>(~passed);  // c < label
+            const __mmask16 after = passed & static_cast<__mmask16>(~is_label);  // c > label
+            const __mmask16 confident = _mm512_cmp_ps_mask(x, _mm512_set1_ps(cut[c]), _CMP_GE_OQ);
+            first_confident = _mm512_mask_mov_epi32(first_confident, confident & static_cast<__mmask16>(~any), class_v);
+            if (paper_rule) {
+                const __mmask16 better = (confident & static_cast<__mmask16>(~any)) |
+                                         _mm512_mask_cmp_ps_mask(confident, x, confident_best, _CMP_GT_OQ);
+                confident_best = _mm512_mask_mov_ps(confident_best, better, x);
+                confident_argmax = _mm512_mask_mov_epi32(confident_argmax, better, class_v);
+            }
+            several |= any & confident;
+            any |= confident;
+            const __mmask16 higher = _mm512_cmp_ps_mask(x, best, _CMP_GT_OQ);
+            best = _mm512_mask_mov_ps(best, higher, x);
+            argmax = _mm512_mask_mov_epi32(argmax, higher, class_v);
+            // The label, boosted, must beat every class before it and tie or beat every class after it.
+            beaten |= _mm512_mask_cmp_ps_mask(before, x, boosted, _CMP_NLT_UQ) |
+                      _mm512_mask_cmp_ps_mask(after, x, boosted, _CMP_NLE_UQ);
+        }
+        __m512i guess = _mm512_mask_mov_epi32(_mm512_set1_epi32(-1), any & static_cast<__mmask16>(~several), first_confident);
+        guess = _mm512_mask_mov_epi32(guess, several, paper_rule ? confident_argmax : argmax);
+        const __m512i flags = _mm512_or_si512(
+            _mm512_maskz_mov_epi32(static_cast<__mmask16>(~beaten), _mm512_set1_epi32(1)),
+            _mm512_maskz_mov_epi32(_mm512_cmpeq_epi32_mask(argmax, y), _mm512_set1_epi32(2)));
+        _mm512_storeu_si512(out_guess + i0, guess);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out_flags + i0), _mm512_cvtepi32_epi8(flags));
+        const __m512i cell = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(k * k)), any,
+                                                   _mm512_mullo_epi32(y, k_v), guess);
+        alignas(64) int32_t lane_cells[kRows];
+        _mm512_store_si512(lane_cells, _mm512_add_epi32(cell, lane_bases));
+        for (int j = 0; j < kRows; ++j) ++lane_joints[static_cast<size_t>(lane_cells[j])];
+    }
+    for (int64_t lane = 0; lane < kRows; ++lane) {
+        for (int64_t c = 0; c < cells; ++c) joint[c] += lane_joints[static_cast<size_t>(lane * cells + c)];
+    }
+    return i0;
+}
+
+}  // namespace
+
 template <class T, class L>
 LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule,
                                          float boost, int64_t begin, int64_t end, int32_t* out_guess,
                                          uint8_t* out_flags, int64_t* joint) {
     // `joint` has k * k + 1 cells: rows without a guess count in the last one
     // (a store instead of a hard-to-predict branch).
+    bool labels_ok = true;
+    if (k <= 16) {
+        begin = joint_blocks_by_lane<T, L>(labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags,
+                                           joint, labels_ok);
+    }
+    return joint_rows_one_by_one<T, L>(labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags, joint) &&
+           labels_ok;
+}
+
+namespace {
+
+template <class T, class L>
+LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule,
+                                             float boost, int64_t begin, int64_t end, int32_t* out_guess,
+                                             uint8_t* out_flags, int64_t* joint) {
     bool labels_ok = true;
     const int64_t no_guess_cell = k * k;
     const __m512 first_cut = _mm512_mask_loadu_ps(_mm512_set1_ps(kInf), lanes(k), cut);
@@ -156,6 +287,8 @@ LABELSIEVE_AVX512 bool joint_rows_avx512(const L* labels, const T* p, int64_t k,
     }
     return labels_ok;
 }
+
+}  // namespace
 
 // Two steps: a branch-free scan that records (row, chunk, lanes) for every
 // 16-class chunk with a key at or above its floor (the write position only

@@ -64,6 +64,33 @@ def test_float16_class_sums_follow_numpys_cast_buffer(backend_name):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("k", [2, 3, 9, 16, 17])
+@pytest.mark.parametrize("kind", ["rounded", "onehot", "dirichlet"])
+def test_joint_pass_in_blocks_of_sixteen_rows(backend_name, dtype, k, kind):
+    """The C++ joint pass takes sixteen rows at a time for K <= 16 (one lane
+    per row) and the rest one by one: rows in blocks, in the tail, on both
+    sides of a thread boundary, with exact ties (rounded), several confident
+    classes (onehot rows are confident in one class, rounded ones in many),
+    and a block holding a zero-probability label, all match the reference."""
+    backend = backend_or_skip(backend_name)
+    n = 16 * 41 + 7
+    labels, p = make_case(k, n, k, dtype, np.int32, kind)
+    p[100:116] = p[100]  # a block of identical rows
+    p[200, labels[200]] = 0
+    for paper in (False, True):
+        cut = np.full(k, 0.25 if kind == "onehot" else 0.05, np.float32)
+        cut[0] = 0.5
+        results = []
+        for bk, threads in ((reference_backend, 1), (backend, 1), (backend, 3)):
+            guess, joint, flags = np.empty(n, np.int32), np.zeros((k, k), np.int64), np.empty(n, np.uint8)
+            bk.joint_pass(labels, p, cut, paper, guess, joint, flags, threads)
+            results.append((guess.tolist(), joint.tolist(), flags.tolist()))
+        assert results[1] == results[0], f"paper={paper}"
+        assert results[2] == results[0], f"paper={paper}, 3 threads"
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 def test_read_only_and_memory_mapped_inputs(backend_name, tmp_path):
     backend = backend_or_skip(backend_name)
     labels, p = make_case(3, 5000, 6, np.float32, np.int64, "rounded")
