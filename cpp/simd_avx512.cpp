@@ -126,6 +126,17 @@ LABELSIEVE_AVX512 inline bool load_labels16(const L* at, int64_t k, __m512i& out
     }
 }
 
+// Gathers do not start the hardware's stream prefetch the way sequential
+// loads do: request the lines of a block a few blocks ahead explicitly.
+constexpr int64_t kBlocksAhead = 4;
+
+template <class T>
+inline void prefetch_block(const T* block_start, int64_t block_values) {
+    const char* from = reinterpret_cast<const char*>(block_start + kBlocksAhead * block_values);
+    const int64_t bytes = block_values * static_cast<int64_t>(sizeof(T));
+    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(from + offset);
+}
+
 // Row-at-a-time joint rows (any K): see joint_rows_avx512.
 template <class T, class L>
 LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule,
@@ -163,6 +174,8 @@ LABELSIEVE_AVX512 int64_t joint_blocks_by_lane(const L* labels, const T* p, int6
             continue;
         }
         const T* base = p + i0 * k;
+        prefetch_block(base, kRows * k);
+        prefetch_block(labels + i0, kRows);
         const __m512 boosted = round_to_type(_mm512_add_ps(gather16(base, _mm512_add_epi32(row_offsets, y)),
                                                            _mm512_set1_ps(boost)), base);
         __m512 best = gather16(base, row_offsets), confident_best = best;
@@ -320,9 +333,94 @@ LABELSIEVE_AVX512 void offer_reached(const L* labels, const T* p, int64_t k, con
     }
 }
 
+// The scan one row at a time (any K, strides and row lists); see noise_rate_rows_avx512.
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 bool noise_rate_rows_one_by_one(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
+                                                  int64_t first, int64_t last, int64_t stride, Sink& sink);
+
+// The K <= 16 form of the scan: sixteen consecutive rows at a time, one lane
+// per row (as joint_blocks_by_lane), recording (first row, class, rows whose
+// key reaches the class's floor).
+struct ReachedRows {
+    int64_t first_row;
+    int32_t column;
+    uint32_t rows;
+};
+
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 void offer_reached_rows(const L* labels, const T* p, int64_t k, const ReachedRows* reached,
+                                          size_t count, Sink& sink) {
+    using F = FloatType<T>;
+    for (size_t e = 0; e < count; ++e) {
+        const int64_t c = reached[e].column;
+        uint32_t rows_left = reached[e].rows;
+        while (rows_left) {
+            const int64_t i = reached[e].first_row + __builtin_ctz(rows_left);
+            rows_left &= rows_left - 1;
+            const int64_t y = static_cast<int64_t>(labels[i]);
+            const T* row = p + i * k;
+            sink.offer(static_cast<size_t>(y * k + c), F::round(F::load(row[c]) - F::load(row[y])), i);
+        }
+    }
+}
+
+// Rows [first, last) by blocks of sixteen (k <= 16); returns the first row not
+// done (the caller scans the rest one by one, as it does blocks with a bad label).
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 int64_t noise_rate_blocks_by_lane(const L* labels, const T* p, int64_t k, int64_t first,
+                                                    int64_t last, Sink& sink, bool& labels_ok) {
+    constexpr int64_t kRows = 16;
+    constexpr size_t kCapacity = 2048;
+    ReachedRows reached[kCapacity];
+    size_t count = 0;
+    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
+    const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
+    const float* floors = sink.floors();
+    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
+    int64_t i0 = first;
+    for (; i0 + kRows + spare_rows <= last; i0 += kRows) {
+        if (((i0 - first) & 0xFFFF) < kRows) check_stop();
+        if (count + static_cast<size_t>(k) > kCapacity) {
+            offer_reached_rows<T, L>(labels, p, k, reached, count, sink);
+            count = 0;
+        }
+        __m512i y;
+        if (!load_labels16(labels + i0, k, y)) {
+            labels_ok &= noise_rate_rows_one_by_one<T, L>(labels, p, k, nullptr, i0, i0 + kRows, 1, sink);
+            continue;
+        }
+        const T* base = p + i0 * k;
+        prefetch_block(base, kRows * k);
+        prefetch_block(labels + i0, kRows);
+        const __m512 own = gather16(base, _mm512_add_epi32(row_offsets, y));
+        const __m512i floor_row = _mm512_mullo_epi32(y, k_v);
+        for (int64_t c = 0; c < k; ++c) {
+            const __m512i class_v = _mm512_set1_epi32(static_cast<int32_t>(c));
+            const __m512 key = round_to_type(_mm512_sub_ps(gather16(base, _mm512_add_epi32(row_offsets, class_v)), own), base);
+            const __m512 floor = _mm512_i32gather_ps(_mm512_add_epi32(floor_row, class_v), floors, 4);
+            const uint32_t hit = _mm512_cmp_ps_mask(key, floor, _CMP_GE_OQ);
+            reached[count] = ReachedRows{i0, static_cast<int32_t>(c), hit};
+            count += hit != 0;
+        }
+    }
+    offer_reached_rows<T, L>(labels, p, k, reached, count, sink);
+    return i0;
+}
+
 template <class T, class L, class Sink>
 LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
                                               int64_t first, int64_t last, int64_t stride, Sink& sink) {
+    bool labels_ok = true;
+    if (k <= 16 && row_list == nullptr && stride == 1) {
+        first = noise_rate_blocks_by_lane<T, L>(labels, p, k, first, last, sink, labels_ok);
+    }
+    return noise_rate_rows_one_by_one<T, L>(labels, p, k, row_list, first, last, stride, sink) && labels_ok;
+}
+
+template <class T, class L, class Sink>
+LABELSIEVE_AVX512 bool noise_rate_rows_one_by_one(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
+                                                  int64_t first, int64_t last, int64_t stride, Sink& sink) {
     constexpr size_t kCapacity = 2048;
     constexpr int64_t kListAhead = 8;  // rows of prefetch distance for listed rows
     ReachedChunk reached[kCapacity];
