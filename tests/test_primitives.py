@@ -67,8 +67,8 @@ def test_float16_class_sums_follow_numpys_cast_buffer(backend_name):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 @pytest.mark.parametrize("k", [2, 3, 9, 16, 17])
 @pytest.mark.parametrize("kind", ["rounded", "onehot", "dirichlet"])
-def test_joint_pass_in_blocks_of_sixteen_rows(backend_name, dtype, k, kind):
-    """The C++ joint pass takes sixteen rows at a time for K <= 16 (one lane
+def test_joint_pass_and_pruning_in_blocks_of_sixteen_rows(backend_name, dtype, k, kind):
+    """The C++ joint pass and pruning scan take sixteen rows at a time for K <= 16 (one lane
     per row) and the rest one by one: rows in blocks, in the tail, on both
     sides of a thread boundary, with exact ties (rounded), several confident
     classes (onehot rows are confident in one class, rounded ones in many),
@@ -88,6 +88,15 @@ def test_joint_pass_in_blocks_of_sixteen_rows(backend_name, dtype, k, kind):
             results.append((guess.tolist(), joint.tolist(), flags.tolist()))
         assert results[1] == results[0], f"paper={paper}"
         assert results[2] == results[0], f"paper={paper}, 3 threads"
+    # The pruning scan's sixteen-row form, with cells wanting few and many rows.
+    prune_counts = np.random.default_rng(k).integers(0, n // k, (k, k)).astype(np.int64)
+    class_ok = np.ones(k, np.uint8)
+    masks = []
+    for bk, threads in ((reference_backend, 1), (backend, 1), (backend, 3)):
+        mask = np.zeros(n, np.uint8)
+        bk.prune_by_noise_rate(labels, p, prune_counts, class_ok, mask, threads)
+        masks.append(mask.tolist())
+    assert masks[1] == masks[0] and masks[2] == masks[0]
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
