@@ -18,6 +18,7 @@
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
 #include "range_fold.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -30,10 +31,23 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);  // [part][class]
     LabelGuard guard(k);
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
+        // Four interleaved histograms: equal labels in a row do not wait on
+        // each other's increment.
+        constexpr int64_t kWays = 4;
+        std::vector<int64_t> ways(static_cast<size_t>(kWays * k), 0);
+        int64_t i = begin;
+        for (; i + kWays <= end; i += kWays) {
+            if (((i - begin) & 0xFFFF) < kWays) check_stop();
+            for (int64_t w = 0; w < kWays; ++w) {
+                if (guard.ok(labels[i + w])) ++ways[static_cast<size_t>(w * k + static_cast<int64_t>(labels[i + w]))];
+            }
+        }
+        for (; i < end; ++i) {
+            if (guard.ok(labels[i])) ++ways[static_cast<size_t>(labels[i])];
+        }
         int64_t* local = counts.data() + part * k;
-        for (int64_t i = begin; i < end; ++i) {
-            check_stop_every(i);
-            if (guard.ok(labels[i])) ++local[labels[i]];
+        for (int64_t w = 0; w < kWays; ++w) {
+            for (int64_t c = 0; c < k; ++c) local[c] += ways[static_cast<size_t>(w * k + c)];
         }
     });
     guard.throw_if_bad();
@@ -55,12 +69,24 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     // Blocks of about 32K values: the range fold streams a block in, the
     // gather then finds its rows in cache.
     const int64_t block_rows = std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1));
+    const bool simd = use_avx512();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
+        std::vector<T> own(simd ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
         for (int64_t block = begin; block < end; block += block_rows) {
             check_stop();
             const int64_t stop = std::min(end, block + block_rows);
             if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (stop - block) * k);
+            if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
+                if (simd) {
+                    // The block's own values sixteen rows per gather, then placed by class.
+                    self_probs_avx512<T, L>(labels, p, k, block, stop, own.data());  // labels checked above
+                    for (int64_t i = block; i < stop; ++i) {
+                        gathered[next[labels[i]]++] = static_cast<A>(FloatType<T>::load(own[static_cast<size_t>(i - block)]));
+                    }
+                    continue;
+                }
+            }
             for (int64_t i = block; i < stop; ++i) {
                 const L y = labels[i];
                 gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));

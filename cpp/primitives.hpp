@@ -34,9 +34,11 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
 // threshold shift (shift == nullptr: none; then P must equal T), for the
 // `count` rows listed in `rows` (rows == nullptr: every row, count == n).
 // Without a shift, out_other may be nullptr: only the self-probabilities.
+// out_range (nullptr, or 2 values; only without shift and rows) also
+// receives value_range's result, read in the same pass.
 template <class T, class P, class L>
 void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
-               const int64_t* rows, int64_t count, P* out_self, P* out_other, int n_threads);
+               const int64_t* rows, int64_t count, P* out_self, P* out_other, AccOf<T>* out_range, int n_threads);
 
 // scipy's float32 xlogy loop exists, float16 goes through float64.
 template <class T>

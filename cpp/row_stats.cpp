@@ -1,5 +1,6 @@
 // Score pass for self_confidence / normalized_margin: per row the (optionally
 // threshold-adjusted) probability of the given label and the best other one.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -11,6 +12,8 @@
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
+#include "range_fold.hpp"
+#include "simd.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -27,7 +30,7 @@ inline V max_propagating_nan(V current, V value) {
 
 template <class T, class P, class L>
 void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift, const P* shift_max,
-               const int64_t* rows, int64_t count, P* out_self, P* out_other, int n_threads) {
+               const int64_t* rows, int64_t count, P* out_self, P* out_other, AccOf<T>* out_range, int n_threads) {
     using FT = FloatType<T>;
     using FP = FloatType<P>;
     using PV = ValueOf<P>;
@@ -40,29 +43,54 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
     LabelGuard guard(k);
     // Output j describes input row rows[j] (or row j when rows is null).
     auto row_of = [rows](int64_t j) { return rows ? rows[j] : j; };
+    if (out_range != nullptr && (shift != nullptr || rows != nullptr)) {
+        throw std::invalid_argument("row_stats: out_range only without a shift and without rows");
+    }
     if (!shift) {
         // Unshifted: plain loads, no NaN possible (inputs are validated finite).
-        parallel_ranges(count, n_threads, [&](int64_t begin, int64_t end, int) {
-            for (int64_t j = begin; j < end; ++j) {
-                check_stop_every(j);
-                const int64_t i = row_of(j);
-                const L y = labels[i];
-                if (!guard.ok(y)) continue;
-                const T* row = p + i * k;
-                const auto own = FT::load(row[y]);
-                out_self[j] = FP::store(static_cast<PV>(own));
-                if (out_other == nullptr) continue;  // self only: one element of the row is read
-                using TV = std::remove_const_t<decltype(own)>;
-                // With one class there is no other one: NaN (the margin scores need K >= 2).
-                TV other = k > 1 ? FT::load(row[y == 0 ? 1 : 0]) : std::numeric_limits<TV>::quiet_NaN();
-                for (int64_t c = 0; c < k; ++c) {
-                    const auto value = FT::load(row[c]);
-                    if (c != static_cast<int64_t>(y) && value > other) other = value;
+        // With out_range, each block of rows is first folded into the
+        // validation extremes (as class_sums does), then read again from cache.
+        const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, count)));
+        std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
+        // Self-probabilities of every row: sixteen rows per gather.
+        const bool simd_self = out_other == nullptr && rows == nullptr && use_avx512();
+        const int64_t block_rows = out_range ? std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1)) : count;
+        parallel_ranges(count, parts, [&](int64_t begin, int64_t end, int part) {
+            for (int64_t block = begin; block < end; block += block_rows) {
+                const int64_t block_end = std::min(end, block + block_rows);
+                if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (block_end - block) * k);
+                if constexpr (kAvx512Built && std::is_same_v<T, P> && !std::is_same_v<T, double>) {
+                    if (simd_self) {
+                        if (!self_probs_avx512<T, L>(labels, p, k, block, block_end, out_self + block)) guard.mark_bad();
+                        continue;
+                    }
                 }
-                out_other[j] = FP::store(static_cast<PV>(other));
+                for (int64_t j = block; j < block_end; ++j) {
+                    check_stop_every(j);
+                    const int64_t i = row_of(j);
+                    const L y = labels[i];
+                    if (!guard.ok(y)) continue;
+                    const T* row = p + i * k;
+                    const auto own = FT::load(row[y]);
+                    out_self[j] = FP::store(static_cast<PV>(own));
+                    if (out_other == nullptr) continue;  // self only: one element of the row is read
+                    using TV = std::remove_const_t<decltype(own)>;
+                    // With one class there is no other one: NaN (the margin scores need K >= 2).
+                    TV other = k > 1 ? FT::load(row[y == 0 ? 1 : 0]) : std::numeric_limits<TV>::quiet_NaN();
+                    for (int64_t c = 0; c < k; ++c) {
+                        const auto value = FT::load(row[c]);
+                        if (c != static_cast<int64_t>(y) && value > other) other = value;
+                    }
+                    out_other[j] = FP::store(static_cast<PV>(other));
+                }
             }
         });
         guard.throw_if_bad();
+        if (out_range) {
+            RangeResult<T> range;
+            for (const auto& fold : folds) range.merge(fold);
+            range.store(out_range);
+        }
         return;
     }
     parallel_ranges(count, n_threads, [&](int64_t begin, int64_t end, int) {
@@ -95,7 +123,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
 
 #define LABELSIEVE_ROW_STATS(T, P, L) \
     template void row_stats<T, P, L>(const L*, const T*, int64_t, int64_t, const P*, const P*, const int64_t*, int64_t, \
-                                     P*, P*, int);
+                                     P*, P*, AccOf<T>*, int);
 // The work type P is NumPy's promotion of the input type and the thresholds' type.
 #define LABELSIEVE_ROW_STATS_FOR_LABEL(L)                                   \
     LABELSIEVE_ROW_STATS(::labelsieve::Half, ::labelsieve::Half, L)         \

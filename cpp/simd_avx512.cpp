@@ -303,6 +303,51 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
 
 }  // namespace
 
+template <class T, class L>
+LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, T* out) {
+    constexpr int64_t kRows = 16;
+    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
+    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
+    // Gather offsets are int32: 16 rows of k values must stay far below 2^31.
+    const int64_t block_end = k < (int64_t{1} << 26) ? end : begin;
+    int64_t i0 = begin;
+    for (; i0 + kRows + spare_rows <= block_end; i0 += kRows) {
+        if (((i0 - begin) & 0xFFFF) < kRows) check_stop();
+        prefetch_block(labels + i0, kRows);
+        if (k * static_cast<int64_t>(sizeof(T)) <= 128) {
+            prefetch_block(p + i0 * k, kRows * k);  // short rows: every line is read
+        } else {
+            // Long rows: only the line holding each row's own value, for a later block.
+            const int64_t ahead = i0 + kBlocksAhead * kRows;
+            for (int64_t i = ahead; i < std::min(ahead + kRows, end); ++i) {
+                const uint64_t y = static_cast<uint64_t>(labels[i]);
+                if (y < static_cast<uint64_t>(k)) __builtin_prefetch(p + i * k + static_cast<int64_t>(y));
+            }
+        }
+        __m512i y;
+        if (!load_labels16(labels + i0, k, y)) break;  // the row loop below takes the rest
+        const __m512i at = _mm512_add_epi32(row_offsets, y);
+        if constexpr (std::is_same_v<T, Half>) {
+            // The stored bits, unconverted: the low half of each gathered word.
+            const __m512i words = _mm512_i32gather_epi32(at, p + i0 * k, 2);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (i0 - begin)), _mm512_cvtepi32_epi16(words));
+        } else {
+            _mm512_storeu_ps(out + (i0 - begin), _mm512_i32gather_ps(at, p + i0 * k, 4));
+        }
+    }
+    bool labels_ok = true;
+    for (int64_t i = i0; i < end; ++i) {
+        const int64_t y = static_cast<int64_t>(labels[i]);
+        if (static_cast<uint64_t>(y) >= static_cast<uint64_t>(k)) {
+            labels_ok = false;
+            continue;
+        }
+        out[i - begin] = p[i * k + y];
+    }
+    return labels_ok;
+}
+
 // Two steps: a branch-free scan that records (row, chunk, lanes) for every
 // 16-class chunk with a key at or above its floor (the write position only
 // advances when there is one), then the offers for the recorded chunks.
@@ -488,6 +533,12 @@ LABELSIEVE_JOINT(float, int32_t)
 LABELSIEVE_JOINT(float, int64_t)
 LABELSIEVE_JOINT(Half, int32_t)
 LABELSIEVE_JOINT(Half, int64_t)
+#define LABELSIEVE_SELF_PROBS(T, L) \
+    template bool self_probs_avx512<T, L>(const L*, const T*, int64_t, int64_t, int64_t, T*);
+LABELSIEVE_SELF_PROBS(float, int32_t)
+LABELSIEVE_SELF_PROBS(float, int64_t)
+LABELSIEVE_SELF_PROBS(Half, int32_t)
+LABELSIEVE_SELF_PROBS(Half, int64_t)
 #define LABELSIEVE_NOISE_RATE(T, L)                                                                      \
     template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, const uint32_t*, \
                                                                  int64_t, int64_t, int64_t, CellSink<float>&);

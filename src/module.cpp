@@ -71,12 +71,16 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
 // row_stats for one (input type T, work type P) pair; `rows` is null or int64[count].
 template <class T, class P, class L>
 void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array* tmax, const py::array* rows,
-                   const py::object& out_self, const py::object& out_other, int threads) {
+                   const py::object& out_self, const py::object& out_other, const py::object& out_range,
+                   int threads) {
     const int64_t count = rows ? rows->shape(0) : in.n;
     py::array self_arr = check_output(out_self, dtype_of<P>(), count, "out_self");
     // out_other None (unshifted only, checked by the caller): the self-probabilities alone.
     std::optional<py::array> other_arr;
     if (!out_other.is_none()) other_arr = check_output(out_other, dtype_of<P>(), count, "out_other");
+    // out_range (unshifted, every row: checked by the caller): value_range's result too.
+    std::optional<py::array> range;
+    if (!out_range.is_none()) range = check_output(out_range, dtype_of<AccOf<T>>(), 2, "out_range");
     const P* shift = t ? data_of<P>(*t) : nullptr;
     const P* shift_max = tmax ? data_of<P>(*tmax) : nullptr;
     const int64_t* row_list = rows ? data_of<int64_t>(*rows) : nullptr;
@@ -84,7 +88,7 @@ void run_row_stats(const LabelledProbs& in, const py::array* t, const py::array*
         labelsieve::row_stats<T, P, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k, shift, shift_max,
                                        row_list, count, mutable_data_of<P>(self_arr),
                                        other_arr ? mutable_data_of<P>(*other_arr) : nullptr,
-                                       threads);
+                                       range ? mutable_data_of<AccOf<T>>(*range) : nullptr, threads);
     });
 }
 
@@ -103,15 +107,19 @@ std::optional<py::array> check_rows(const py::object& rows, int64_t n) {
 }
 
 void row_stats(const py::object& labels, const py::object& pred_probs, const py::object& shift,
-               const py::object& out_self, const py::object& out_other, int64_t n_threads, const py::object& rows) {
+               const py::object& out_self, const py::object& out_other, int64_t n_threads, const py::object& rows,
+               const py::object& out_range) {
     const LabelledProbs in = check_labelled_probs(labels, pred_probs);
     const int threads = check_threads(n_threads);
     const std::optional<py::array> row_list = check_rows(rows, in.n);
     const py::array* row_ptr = row_list ? &*row_list : nullptr;
+    if (!out_range.is_none() && (!shift.is_none() || row_list)) {
+        throw py::type_error("out_range may be given only without a shift and without rows");
+    }
     if (shift.is_none()) {
         with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
             using T = decltype(t);
-            run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, row_ptr, out_self, out_other, threads);
+            run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, row_ptr, out_self, out_other, out_range, threads);
         });
         return;
     }
@@ -138,7 +146,7 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
         with_float(work, [&](auto p_tag) {
             using P = decltype(p_tag);
             if constexpr (sizeof(P) >= sizeof(T)) {
-                run_row_stats<T, P, L>(in, &t, &tmax, row_ptr, out_self, out_other, threads);
+                run_row_stats<T, P, L>(in, &t, &tmax, row_ptr, out_self, out_other, out_range, threads);
             }
         });
     });
@@ -250,7 +258,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("paper_rule"), py::arg("out_guess"), py::arg("out_joint"), py::arg("out_flags"),
           py::arg("n_threads"));
     m.def("row_stats", &row_stats, py::arg("labels"), py::arg("pred_probs"), py::arg("shift"), py::arg("out_self"),
-          py::arg("out_other"), py::arg("n_threads"), py::arg("rows") = py::none());
+          py::arg("out_other"), py::arg("n_threads"), py::arg("rows") = py::none(),
+          py::arg("out_range") = py::none());
     m.def("value_range", &value_range, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),

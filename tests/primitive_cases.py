@@ -77,6 +77,15 @@ def run_all(backend, labels, p, n_threads, seed=0):
         own = np.full(rows.size, 7, p.dtype)
         backend.row_stats(labels, p, None, own, None, n_threads, rows=rows)
         out["row_self_only_subset"] = _bits(own)
+        # With the validation extremes read in the same pass (every row, unshifted).
+        for want_other in (False, True):
+            own, other, fused_range = np.full(n, 7, p.dtype), np.full(n, 7, p.dtype), np.full_like(extremes, 7)
+            with np.errstate(all="ignore"):
+                backend.row_stats(labels, p, None, own, other if want_other else None, n_threads,
+                                  out_range=fused_range)
+            out[f"row_stats_with_range_{want_other}"] = (
+                _bits(own), _bits(other) if want_other else None, _bits(fused_range)
+            )
 
     entropy = np.empty(n, np.float32 if p.dtype == np.float32 else np.float64)
     with np.errstate(all="ignore"):

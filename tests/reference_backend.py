@@ -42,7 +42,9 @@ def joint_pass(labels, p, cut, paper_rule, out_guess, out_joint, out_flags, n_th
     )
 
 
-def row_stats(labels, p, shift, out_self, out_other, n_threads, rows=None):
+def row_stats(labels, p, shift, out_self, out_other, n_threads, rows=None, out_range=None):
+    if out_range is not None:
+        value_range(p, out_range, n_threads)
     if rows is not None:
         labels, p = labels[rows], p[rows]
     n, k = p.shape

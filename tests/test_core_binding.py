@@ -92,6 +92,24 @@ def test_shift_must_not_be_narrower_than_probabilities():
         core.row_stats(labels, p, (t, t[:1].copy()), np.empty(20, np.float32), np.empty(20, np.float32), 1)
 
 
+def test_row_stats_range_only_for_every_row_unshifted():
+    """out_range fuses validation into a read of every row: with a shift or a
+    row subset it is refused; its dtype and length are checked."""
+    labels, p = good_args()
+    own, rng = np.empty(20, np.float32), np.empty(2, np.float32)
+    t = np.full(4, 0.25, np.float32)
+    with pytest.raises(TypeError, match="out_range"):
+        core.row_stats(labels, p, (t, t[:1].copy()), own, np.empty(20, np.float32), 1, out_range=rng)
+    with pytest.raises(TypeError, match="out_range"):
+        core.row_stats(labels, p, None, np.empty(3, np.float32), None, 1, rows=np.arange(3), out_range=rng)
+    with pytest.raises((TypeError, ValueError), match="out_range"):
+        core.row_stats(labels, p, None, own, None, 1, out_range=np.empty(2, np.float64))
+    with pytest.raises((TypeError, ValueError), match="out_range"):
+        core.row_stats(labels, p, None, own, None, 1, out_range=np.empty(3, np.float32))
+    core.row_stats(labels, p, None, own, None, 1, out_range=rng)
+    assert rng.tolist() == [p.min(), p.max()] and np.array_equal(own, p[np.arange(20), labels])
+
+
 def test_empty_rows_are_fine_and_zero_columns_are_rejected():
     labels = np.zeros(0, np.int64)
     p = np.zeros((0, 3), np.float32)

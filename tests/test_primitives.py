@@ -151,6 +151,9 @@ def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(backend_name
             np.empty(5000, np.uint8), 2),
         "row_stats": lambda: backend.row_stats(
             labels, p, None, np.empty(5000, dtype), np.empty(5000, dtype), 2),
+        "row_stats self only": lambda: backend.row_stats(labels, p, None, np.empty(5000, dtype), None, 2),
+        "row_stats with range": lambda: backend.row_stats(
+            labels, p, None, np.empty(5000, dtype), None, 2, out_range=np.empty(2, cut.dtype)),
         "prune_by_noise_rate": lambda: backend.prune_by_noise_rate(
             labels, p, np.ones((4, 4), np.int64), np.ones(4, np.uint8), np.zeros(5000, np.uint8), 2),
         "prune_by_class": lambda: backend.prune_by_class(

@@ -67,7 +67,7 @@ Primitives
         (closed form of cleanlab's ``_reduce_issues``, SPEC 2.6).
       bit 1 (FLAG_ARGMAX_IS_LABEL = 2): first argmax of p[i, :] == y.
 
-``row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None)``
+``row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None, out_range=None)``
     Per-row numbers for the self_confidence and normalized_margin scores.
     rows: None (every row; outputs have N entries) or int64[M] row indices in
     [0, N) (output j describes row rows[j]; only those rows are read).
@@ -80,6 +80,8 @@ Primitives
     out_self[i] = v_y;  out_other[i] = max over k != y of v_k (NaN when K = 1).  Both arrays have dtype P (float16 as float16).
     out_other may be None when shift is None: only out_self is computed (one
     element of each row is read).
+    out_range: None or A[2] (only with shift None and rows None), which then
+    receives exactly what ``value_range`` would (validation in the same read).
 
 ``entropy_sums(pred_probs, out, n_threads)``
     out: E[N] where E = float32 for float32 input and float64 for float16 AND

@@ -50,6 +50,7 @@ def row_stats(
     out_other: Floats | None,
     n_threads: int,
     rows: npt.NDArray[np.int64] | None = None,
+    out_range: Accumulators | None = None,
 ) -> None: ...
 def entropy_sums(
     pred_probs: Floats,

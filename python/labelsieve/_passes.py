@@ -81,11 +81,16 @@ class JointPass:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
 
 
-def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None, want_other: bool = True):
+def row_stats(
+    backend, labels, pred_probs, shift, n_threads: int, rows=None, want_other: bool = True,
+    out_range: np.ndarray | None = None,
+):
     """(self_confidence, max_other) per row, optionally on threshold-adjusted
     probabilities; ``shift`` is None or the thresholds vector; ``rows`` None
     (every row) or the int64 indices of the rows wanted.  ``want_other=False``
-    (no shift only): max_other is None and only p[i, labels[i]] is read."""
+    (no shift only): max_other is None and only p[i, labels[i]] is read.
+    ``out_range`` (no shift, every row): also receives (min, max) of
+    pred_probs, read in the same pass."""
     n = pred_probs.shape[0] if rows is None else rows.shape[0]
     if shift is None:
         work = pred_probs.dtype
@@ -96,7 +101,9 @@ def row_stats(backend, labels, pred_probs, shift, n_threads: int, rows=None, wan
         shift_arg = (t, np.array([t.max()], dtype=work))
     out_self = np.empty(n, dtype=work)
     out_other = np.empty(n, dtype=work) if want_other or shift is not None else None
-    if rows is None:
+    if out_range is not None:
+        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, out_range=out_range)
+    elif rows is None:
         backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
     else:
         backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, rows=rows)

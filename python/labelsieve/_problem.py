@@ -30,26 +30,37 @@ class Problem:
         guess_rule: str = "cleanlab",
         thresholds: Any = None,
         needs_thresholds: bool = False,
+        needs_self_probs: bool = False,
     ):
-        """``needs_thresholds``: the caller will use the per-class thresholds,
-        so the value-range validation is done in the same read of pred_probs
-        as the class sums (same checks, same errors, one pass fewer)."""
+        """``needs_thresholds`` / ``needs_self_probs``: the caller will use the
+        per-class thresholds / every row's p[i, labels[i]], so the value-range
+        validation is done in the same read of pred_probs as that pass (same
+        checks, same errors, one pass fewer)."""
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
         self.n_threads = resolve_n_jobs(n_jobs)
         self.backend = get_backend(backend)
-        fuse = needs_thresholds and thresholds is None
-        inputs = check_inputs(labels, pred_probs, self.backend, self.n_threads, check_range=not fuse)
+        fuse_thresholds = needs_thresholds and thresholds is None
+        fuse_self = needs_self_probs and not fuse_thresholds
+        inputs = check_inputs(
+            labels, pred_probs, self.backend, self.n_threads, check_range=not (fuse_thresholds or fuse_self)
+        )
         self.labels = inputs.labels
         self.pred_probs = inputs.pred_probs
         self.min_prob = inputs.min_prob
         self.max_prob = inputs.max_prob
-        if fuse:
+        if fuse_thresholds or fuse_self:
             extremes = range_buffer(self.pred_probs)
-            threshold_pass = _passes.thresholds(
-                self.backend, self.labels, self.pred_probs, self.n_threads, out_range=extremes
-            )
+            # Each result goes where its cached_property would have put it.
+            if fuse_thresholds:
+                self.__dict__["_threshold_pass"] = _passes.thresholds(
+                    self.backend, self.labels, self.pred_probs, self.n_threads, out_range=extremes
+                )
+            else:
+                self.__dict__["_plain_self"] = _passes.row_stats(
+                    self.backend, self.labels, self.pred_probs, None, self.n_threads, want_other=False,
+                    out_range=extremes,
+                )[0]
             self.min_prob, self.max_prob = check_extremes(extremes, self.pred_probs.dtype)
-            self.__dict__["_threshold_pass"] = threshold_pass  # the cached_property's value
         self.n, self.k = self.pred_probs.shape
         self.paper_rule = guess_rule == "paper"
         self._user_thresholds = None if thresholds is None else self._check_thresholds(thresholds)

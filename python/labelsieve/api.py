@@ -209,7 +209,8 @@ def label_quality_scores(
     if _dask_impl(labels, pred_probs):
         return _dask_impl(labels, pred_probs).label_quality_scores(**locals())
     check_choice(method, "method", SCORE_METHODS)
-    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
+    reads_self_probs = method != "normalized_margin" and not adjust_pred_probs
+    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_self_probs=reads_self_probs)
     return _scores(problem, method, bool(adjust_pred_probs)).copy()
 
 

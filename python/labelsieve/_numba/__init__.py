@@ -109,7 +109,9 @@ def _check_rows(rows, n):
     return _carrier(rows)
 
 
-def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None):
+def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=None, out_range=None):
+    if out_range is not None and (shift is not None or rows is not None):
+        raise TypeError("out_range may be given only without a shift and without rows")
     labels, p = _carrier(labels), _carrier(pred_probs)
     row_list = _check_rows(rows, p.shape[0])
     expected = p.shape[0] if rows is None else row_list.shape[0]
@@ -128,6 +130,8 @@ def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=No
             t, tmax = shift
             ok = _kernels.row_stats_shifted(labels, p, _carrier(t), _carrier(tmax), row_list, out_self, out_other)
     _require_labels_in_range(ok, pred_probs)
+    if out_range is not None:  # a second read here (the C++ core folds it into the same pass)
+        value_range(pred_probs, out_range, n_threads)
 
 
 def value_range(pred_probs, out, n_threads):
