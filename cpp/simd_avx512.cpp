@@ -210,8 +210,10 @@ LABELSIEVE_AVX512 int64_t joint_blocks_by_lane(const L* labels, const T* p, int6
         const __m512i flags = _mm512_or_si512(
             _mm512_maskz_mov_epi32(static_cast<__mmask16>(~beaten), _mm512_set1_epi32(1)),
             _mm512_maskz_mov_epi32(_mm512_cmpeq_epi32_mask(argmax, y), _mm512_set1_epi32(2)));
-        _mm512_storeu_si512(out_guess + i0, guess);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out_flags + i0), _mm512_cvtepi32_epi8(flags));
+        if (out_guess != nullptr) {  // null: only the counts are wanted
+            _mm512_storeu_si512(out_guess + i0, guess);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(out_flags + i0), _mm512_cvtepi32_epi8(flags));
+        }
         const __m512i cell = _mm512_mask_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(k * k)), any,
                                                    _mm512_mullo_epi32(y, k_v), guess);
         alignas(64) int32_t lane_cells[kRows];
@@ -255,8 +257,10 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
         const int64_t y = static_cast<int64_t>(labels[i]);
         if (static_cast<uint64_t>(y) >= static_cast<uint64_t>(k)) {
             labels_ok = false;
-            out_guess[i] = -1;
-            out_flags[i] = 0;
+            if (out_guess != nullptr) {
+                out_guess[i] = -1;
+                out_flags[i] = 0;
+            }
             continue;
         }
         const T* row = p + i * k;
@@ -294,8 +298,10 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
         if (n_confident >= 2) {
             guess = label_is_argmax && !paper_rule ? y : first_argmax_avx512<T>(row, k, paper_rule ? 1u : 0u, cut);
         }
-        out_guess[i] = static_cast<int32_t>(guess);
-        out_flags[i] = static_cast<uint8_t>(label_wins | (label_is_argmax << 1));
+        if (out_guess != nullptr) {
+            out_guess[i] = static_cast<int32_t>(guess);
+            out_flags[i] = static_cast<uint8_t>(label_wins | (label_is_argmax << 1));
+        }
         ++joint[guess >= 0 ? y * k + guess : no_guess_cell];
     }
     return labels_ok;

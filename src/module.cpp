@@ -51,7 +51,15 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
         require_ndim(cut_arr, 1, "cut");
         require_c_contiguous(cut_arr, "cut");
         require_length(cut_arr, 0, in.k, "cut", "entries (one per class)");
-        py::array guess = check_output(out_guess, dtype_of<int32_t>(), in.n, "out_guess");
+        // out_guess and out_flags both None: only the counts are wanted.
+        if (out_guess.is_none() != out_flags.is_none()) {
+            throw py::type_error("out_guess and out_flags must both be arrays or both be None");
+        }
+        std::optional<py::array> guess, flags;
+        if (!out_guess.is_none()) {
+            guess = check_output(out_guess, dtype_of<int32_t>(), in.n, "out_guess");
+            flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
+        }
         py::array joint = as_array(out_joint, "out_joint");
         require_dtype(joint, dtype_of<int64_t>(), "out_joint");
         require_ndim(joint, 2, "out_joint");
@@ -59,11 +67,12 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
         require_writeable(joint, "out_joint");
         require_length(joint, 0, in.k, "out_joint", "rows");
         require_length(joint, 1, in.k, "out_joint", "columns");
-        py::array flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
         run_without_gil(in.n * in.k, [&] {
             labelsieve::joint_pass<T, L>(data_of<L>(in.labels), data_of<T>(in.probs), in.n, in.k,
-                                         data_of<AccOf<T>>(cut_arr), paper_rule, mutable_data_of<int32_t>(guess),
-                                         mutable_data_of<int64_t>(joint), mutable_data_of<uint8_t>(flags), threads);
+                                         data_of<AccOf<T>>(cut_arr), paper_rule,
+                                         guess ? mutable_data_of<int32_t>(*guess) : nullptr,
+                                         mutable_data_of<int64_t>(joint),
+                                         flags ? mutable_data_of<uint8_t>(*flags) : nullptr, threads);
         });
     });
 }

@@ -55,6 +55,10 @@ def run_all(backend, labels, p, n_threads, seed=0):
         backend.joint_pass(labels, p, cut, paper, guess, joint, flags, n_threads)
         out[f"guess_paper={paper}"], out[f"joint_paper={paper}"] = _bits(guess), _bits(joint)
         out[f"flags_paper={paper}"] = _bits(flags)
+        # Counts only (no per-row outputs): the same counts.
+        counts_only = np.full((k, k), 7, np.int64)
+        backend.joint_pass(labels, p, cut, paper, None, counts_only, None, n_threads)
+        out[f"joint_counts_only_paper={paper}"] = _bits(counts_only)
 
     if True:  # K = 1 included: out_other is NaN
         for name, shift in (("plain", None), ("shifted", thresholds)):

@@ -37,9 +37,9 @@ def joint_pass(
     pred_probs: Floats,
     cut: Accumulators,
     paper_rule: bool,
-    out_guess: npt.NDArray[np.int32],
+    out_guess: npt.NDArray[np.int32] | None,
     out_joint: npt.NDArray[np.int64],
-    out_flags: npt.NDArray[np.uint8],
+    out_flags: npt.NDArray[np.uint8] | None,
     n_threads: int,
 ) -> None: ...
 def row_stats(

@@ -61,13 +61,14 @@ def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
 
 
 class JointPass:
-    """Per-row results of the joint pass."""
+    """Per-row results of the joint pass (``per_row=False``: the counts only;
+    guess and flags are None and no per-row output is written)."""
 
-    def __init__(self, backend, labels, pred_probs, threshold, paper_rule: bool, n_threads: int):
+    def __init__(self, backend, labels, pred_probs, threshold, paper_rule: bool, n_threads: int, per_row: bool = True):
         n, k = pred_probs.shape
-        self.guess = np.empty(n, dtype=np.int32)
+        self.guess = np.empty(n, dtype=np.int32) if per_row else None
         self.counts = np.zeros((k, k), dtype=np.int64)
-        self.flags = np.empty(n, dtype=np.uint8)
+        self.flags = np.empty(n, dtype=np.uint8) if per_row else None
         cut = confident_cut(threshold, pred_probs.dtype)
         backend.joint_pass(labels, pred_probs, cut, paper_rule, self.guess, self.counts, self.flags, n_threads)
 

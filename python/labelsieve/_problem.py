@@ -94,9 +94,12 @@ class Problem:
 
     @cached_property
     def joint(self) -> _passes.JointPass:
+        return self._joint_pass(per_row=True)
+
+    def _joint_pass(self, per_row: bool) -> _passes.JointPass:
         t = self.thresholds if self._user_thresholds is None else self._user_thresholds
         return _passes.JointPass(
-            self.backend, self.labels, self.pred_probs, t, self.paper_rule, self.n_threads
+            self.backend, self.labels, self.pred_probs, t, self.paper_rule, self.n_threads, per_row=per_row
         )
 
     @cached_property
@@ -142,10 +145,16 @@ class Problem:
         return _passes.row_stats(self.backend, self.labels, self.pred_probs, shift, self.n_threads, rows)
 
     # ---- K x K results -------------------------------------------------------------
-    def raw_confident_joint(self) -> np.ndarray:
+    def raw_confident_joint(self, counts_only: bool = False) -> np.ndarray:
         """Counts with the diagonal floored at 1, Fortran-ordered like
-        cleanlab's (the layout decides the calibration's summation order)."""
-        counts = np.asfortranarray(self.joint.counts.copy())
+        cleanlab's (the layout decides the calibration's summation order).
+        ``counts_only``: the caller needs no per-row result of the joint pass,
+        so unless it has run already, a pass writing no per-row output does."""
+        if counts_only and "joint" not in self.__dict__:
+            joint = self._joint_pass(per_row=False).counts
+        else:
+            joint = self.joint.counts
+        counts = np.asfortranarray(joint.copy())
         np.fill_diagonal(counts, np.maximum(np.diagonal(counts), 1))
         return counts
 
@@ -153,7 +162,11 @@ class Problem:
     def calibrated_confident_joint(self) -> np.ndarray:
         return _kxk.calibrate(self.raw_confident_joint(), self.class_counts)
 
-    def confident_joint(self, calibrate: bool) -> np.ndarray:
+    def confident_joint(self, calibrate: bool, counts_only: bool = False) -> np.ndarray:
+        """``counts_only``: see raw_confident_joint (the result is not cached then)."""
+        if counts_only and "joint" not in self.__dict__:
+            raw = self.raw_confident_joint(counts_only=True)
+            return _kxk.calibrate(raw, self.class_counts) if calibrate else raw
         return self.calibrated_confident_joint if calibrate else self.raw_confident_joint()
 
     @cached_property

@@ -83,7 +83,7 @@ def confident_joint(
         labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, thresholds=thresholds,
         needs_thresholds=True,
     )
-    joint = problem.confident_joint(calibrate)
+    joint = problem.confident_joint(calibrate, counts_only=not return_indices_of_off_diagonals)
     if return_indices_of_off_diagonals:
         return joint, problem.joint.off_diagonal_indices(problem.labels)
     return joint
@@ -154,7 +154,7 @@ def estimate_noise(
     problem = Problem(
         labels, pred_probs, n_jobs=n_jobs, backend=backend, thresholds=thresholds, needs_thresholds=True
     )
-    joint = problem.confident_joint(calibrate)
+    joint = problem.confident_joint(calibrate, counts_only=True)
     py, noise, inverse = estimate_latent_from_joint(joint, problem.labels, py_method, converge_latent_estimates)
     return py, noise, inverse, joint
 
@@ -189,7 +189,7 @@ def num_label_issues(
     if estimation_method == "off_diagonal":
         return int(np.count_nonzero(problem.off_diagonal_issue_mask))
     if estimation_method == "off_diagonal_calibrated":
-        joint = estimate_joint(problem.labels, confident_joint=problem.calibrated_confident_joint)
+        joint = estimate_joint(problem.labels, confident_joint=problem.confident_joint(True, counts_only=True))
     else:
         joint = estimate_joint(problem.labels, confident_joint=confident_joint)
     return int(np.rint((1 - np.trace(joint)) * problem.n))
