@@ -72,7 +72,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     const bool simd = use_avx512();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
-        std::vector<T> own(simd ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
+        std::vector<ValueOf<T>> own(simd ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
         for (int64_t block = begin; block < end; block += block_rows) {
             check_stop();
             const int64_t stop = std::min(end, block + block_rows);
@@ -80,9 +80,9 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
             if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
                 if (simd) {
                     // The block's own values sixteen rows per gather, then placed by class.
-                    self_probs_avx512<T, L>(labels, p, k, block, stop, own.data());  // labels checked above
+                    self_probs_avx512<T, L, ValueOf<T>>(labels, p, k, block, stop, own.data());  // labels checked above
                     for (int64_t i = block; i < stop; ++i) {
-                        gathered[next[labels[i]]++] = static_cast<A>(FloatType<T>::load(own[static_cast<size_t>(i - block)]));
+                        gathered[next[labels[i]]++] = static_cast<A>(own[static_cast<size_t>(i - block)]);
                     }
                     continue;
                 }

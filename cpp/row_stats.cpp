@@ -61,7 +61,9 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                 if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (block_end - block) * k);
                 if constexpr (kAvx512Built && std::is_same_v<T, P> && !std::is_same_v<T, double>) {
                     if (simd_self) {
-                        if (!self_probs_avx512<T, L>(labels, p, k, block, block_end, out_self + block)) guard.mark_bad();
+                        if (!self_probs_avx512<T, L, T>(labels, p, k, block, block_end, out_self + block)) {
+                            guard.mark_bad();
+                        }
                         continue;
                     }
                 }

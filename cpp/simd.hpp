@@ -43,11 +43,11 @@ template <class T, class L, class Sink>
 LABELSIEVE_AVX512 bool noise_rate_rows_avx512(const L* labels, const T* p, int64_t k, const uint32_t* row_list,
                                               int64_t first, int64_t last, int64_t stride, Sink& sink);
 
-// out[i - begin] = p[i * k + labels[i]] (the stored bits) for rows [begin, end),
-// T float or Half.  Returns false if some label was outside [0, k) (that
-// output is not written).
-template <class T, class L>
-LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, T* out);
+// out[i - begin] = p[i * k + labels[i]] for rows [begin, end), T float or
+// Half; O is T (the stored bits) or float (the exact widened value).  Returns
+// false if some label was outside [0, k) (that output is not written).
+template <class T, class L, class O>
+LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out);
 
 // Folds p[begin, end) into the running extremes *lo / *hi (T is float or
 // Half); returns true if some value was NaN.

@@ -64,6 +64,15 @@ LABELSIEVE_AVX512 inline __m512 round_to_type(__m512 v, const Half*) {
     return _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
+// Scalar widening and rounding with the F16C instructions (the same
+// round-to-nearest-even as FloatType<Half>, without the software bit work).
+LABELSIEVE_AVX512 inline float value_of(float v) { return v; }
+LABELSIEVE_AVX512 inline float value_of(Half h) { return _cvtsh_ss(h.bits); }
+LABELSIEVE_AVX512 inline float round_like(float v, const float*) { return v; }
+LABELSIEVE_AVX512 inline float round_like(float v, const Half*) {
+    return _cvtsh_ss(_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
 // Lane 0 for an empty mask (a NaN chunk maximum matches no lane): ctz(0) is
 // undefined and, used as a guess, would index past the row's joint entries.
 inline int first_lane(uint32_t mask) { return mask ? __builtin_ctz(mask) : 0; }
@@ -264,9 +273,9 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
             continue;
         }
         const T* row = p + i * k;
-        const float own = FloatType<T>::load(row[y]);
+        const float own = value_of(row[y]);
         const __m512 own_v = _mm512_set1_ps(own);
-        const __m512 boosted_v = _mm512_set1_ps(FloatType<T>::round(own + boost));
+        const __m512 boosted_v = _mm512_set1_ps(round_like(own + boost, row));
         // Bit operations only (no && or ?:), so the compiler emits no branches
         // whose outcome depends on the data.
         int64_t n_confident = 0;
@@ -309,8 +318,8 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
 
 }  // namespace
 
-template <class T, class L>
-LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, T* out) {
+template <class T, class L, class O>
+LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out) {
     constexpr int64_t kRows = 16;
     const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                                    _mm512_set1_epi32(static_cast<int32_t>(k)));
@@ -334,12 +343,12 @@ LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k,
         __m512i y;
         if (!load_labels16(labels + i0, k, y)) break;  // the row loop below takes the rest
         const __m512i at = _mm512_add_epi32(row_offsets, y);
-        if constexpr (std::is_same_v<T, Half>) {
+        if constexpr (std::is_same_v<O, Half>) {
             // The stored bits, unconverted: the low half of each gathered word.
             const __m512i words = _mm512_i32gather_epi32(at, p + i0 * k, 2);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (i0 - begin)), _mm512_cvtepi32_epi16(words));
         } else {
-            _mm512_storeu_ps(out + (i0 - begin), _mm512_i32gather_ps(at, p + i0 * k, 4));
+            _mm512_storeu_ps(out + (i0 - begin), gather16(p + i0 * k, at));
         }
     }
     bool labels_ok = true;
@@ -349,7 +358,11 @@ LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k,
             labels_ok = false;
             continue;
         }
-        out[i - begin] = p[i * k + y];
+        if constexpr (std::is_same_v<O, T>) {
+            out[i - begin] = p[i * k + y];
+        } else {
+            out[i - begin] = value_of(p[i * k + y]);
+        }
     }
     return labels_ok;
 }
@@ -368,18 +381,17 @@ struct ReachedChunk {
 template <class T, class L, class Sink>
 LABELSIEVE_AVX512 void offer_reached(const L* labels, const T* p, int64_t k, const ReachedChunk* reached, size_t count,
                                      Sink& sink) {
-    using F = FloatType<T>;
     for (size_t e = 0; e < count; ++e) {
         const int64_t i = reached[e].row;
         const int64_t y = static_cast<int64_t>(labels[i]);
         const T* row = p + i * k;
-        const float own = F::load(row[y]);
+        const float own = value_of(row[y]);
         uint32_t lanes_left = reached[e].lanes;
         while (lanes_left) {
             const int64_t c = reached[e].first_class + __builtin_ctz(lanes_left);
             lanes_left &= lanes_left - 1;
             // The same IEEE subtraction (and float16 rounding) as the vector scan.
-            sink.offer(static_cast<size_t>(y * k + c), F::round(F::load(row[c]) - own), i);
+            sink.offer(static_cast<size_t>(y * k + c), round_like(value_of(row[c]) - own, row), i);
         }
     }
 }
@@ -401,7 +413,6 @@ struct ReachedRows {
 template <class T, class L, class Sink>
 LABELSIEVE_AVX512 void offer_reached_rows(const L* labels, const T* p, int64_t k, const ReachedRows* reached,
                                           size_t count, Sink& sink) {
-    using F = FloatType<T>;
     for (size_t e = 0; e < count; ++e) {
         const int64_t c = reached[e].column;
         uint32_t rows_left = reached[e].rows;
@@ -410,7 +421,7 @@ LABELSIEVE_AVX512 void offer_reached_rows(const L* labels, const T* p, int64_t k
             rows_left &= rows_left - 1;
             const int64_t y = static_cast<int64_t>(labels[i]);
             const T* row = p + i * k;
-            sink.offer(static_cast<size_t>(y * k + c), F::round(F::load(row[c]) - F::load(row[y])), i);
+            sink.offer(static_cast<size_t>(y * k + c), round_like(value_of(row[c]) - value_of(row[y]), row), i);
         }
     }
 }
@@ -497,7 +508,7 @@ LABELSIEVE_AVX512 bool noise_rate_rows_one_by_one(const L* labels, const T* p, i
             continue;
         }
         const T* row = p + i * k;
-        const float own = FloatType<T>::load(row[y]);
+        const float own = value_of(row[y]);
         const __m512 own_v = _mm512_set1_ps(own);
         const float* floors = sink.floors() + y * k;
         for (int64_t c0 = 0; c0 < k; c0 += 16) {
@@ -539,12 +550,14 @@ LABELSIEVE_JOINT(float, int32_t)
 LABELSIEVE_JOINT(float, int64_t)
 LABELSIEVE_JOINT(Half, int32_t)
 LABELSIEVE_JOINT(Half, int64_t)
-#define LABELSIEVE_SELF_PROBS(T, L) \
-    template bool self_probs_avx512<T, L>(const L*, const T*, int64_t, int64_t, int64_t, T*);
-LABELSIEVE_SELF_PROBS(float, int32_t)
-LABELSIEVE_SELF_PROBS(float, int64_t)
-LABELSIEVE_SELF_PROBS(Half, int32_t)
-LABELSIEVE_SELF_PROBS(Half, int64_t)
+#define LABELSIEVE_SELF_PROBS(T, L, O) \
+    template bool self_probs_avx512<T, L, O>(const L*, const T*, int64_t, int64_t, int64_t, O*);
+LABELSIEVE_SELF_PROBS(float, int32_t, float)
+LABELSIEVE_SELF_PROBS(float, int64_t, float)
+LABELSIEVE_SELF_PROBS(Half, int32_t, Half)
+LABELSIEVE_SELF_PROBS(Half, int64_t, Half)
+LABELSIEVE_SELF_PROBS(Half, int32_t, float)
+LABELSIEVE_SELF_PROBS(Half, int64_t, float)
 #define LABELSIEVE_NOISE_RATE(T, L)                                                                      \
     template bool noise_rate_rows_avx512<T, L, CellSink<float>>(const L*, const T*, int64_t, const uint32_t*, \
                                                                  int64_t, int64_t, int64_t, CellSink<float>&);
