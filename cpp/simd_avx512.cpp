@@ -141,9 +141,18 @@ constexpr int64_t kBlocksAhead = 4;
 
 template <class T>
 inline void prefetch_block(const T* block_start, int64_t block_values) {
-    const char* from = reinterpret_cast<const char*>(block_start + kBlocksAhead * block_values);
+    // Integer addresses: the block ahead may lie past the array (a prefetch never faults).
     const int64_t bytes = block_values * static_cast<int64_t>(sizeof(T));
-    for (int64_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(from + offset);
+    const uintptr_t from = reinterpret_cast<uintptr_t>(block_start) + static_cast<uintptr_t>(kBlocksAhead * bytes);
+    for (int64_t offset = 0; offset < bytes; offset += 64) {
+        __builtin_prefetch(reinterpret_cast<const void*>(from + static_cast<uintptr_t>(offset)));
+    }
+}
+
+// Lane j holds j * step (row offsets of sixteen consecutive rows, per-lane bases).
+LABELSIEVE_AVX512 inline __m512i lane_multiples(int64_t step) {
+    return _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                              _mm512_set1_epi32(static_cast<int32_t>(step)));
 }
 
 // Row-at-a-time joint rows (any K): see joint_rows_avx512.
@@ -166,10 +175,8 @@ LABELSIEVE_AVX512 int64_t joint_blocks_by_lane(const L* labels, const T* p, int6
     constexpr int64_t kRows = 16;
     const int64_t cells = k * k + 1;  // + the no-guess cell
     std::vector<int64_t> lane_joints(static_cast<size_t>(kRows * cells), 0);
-    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
-    const __m512i lane_bases = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                  _mm512_set1_epi32(static_cast<int32_t>(cells)));
+    const __m512i row_offsets = lane_multiples(k);
+    const __m512i lane_bases = lane_multiples(cells);
     const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
     // float16 gathers read 2 bytes past an element: stop while a row follows.
     const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;
@@ -321,8 +328,7 @@ LABELSIEVE_AVX512 bool joint_rows_one_by_one(const L* labels, const T* p, int64_
 template <class T, class L, class O>
 LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out) {
     constexpr int64_t kRows = 16;
-    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
+    const __m512i row_offsets = lane_multiples(k);
     const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
     // Gather offsets are int32: 16 rows of k values must stay far below 2^31.
     const int64_t block_end = k < (int64_t{1} << 26) ? end : begin;
@@ -435,8 +441,7 @@ LABELSIEVE_AVX512 int64_t noise_rate_blocks_by_lane(const L* labels, const T* p,
     constexpr size_t kCapacity = 2048;
     ReachedRows reached[kCapacity];
     size_t count = 0;
-    const __m512i row_offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                   _mm512_set1_epi32(static_cast<int32_t>(k)));
+    const __m512i row_offsets = lane_multiples(k);
     const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
     const float* floors = sink.floors();
     const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
