@@ -319,11 +319,20 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
             result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
         }
     }
-    // Cut every set to its m best on the workers, then mark the rows (a row
-    // may be selected in several cells: one writer for the mask).
+    // Cut every set to its m best and mark its rows on the workers.  A row
+    // may be selected in several cells, so two workers may set one flag: the
+    // stores are relaxed atomics where the compiler offers them on plain
+    // bytes, else one worker marks every set.
+#if defined(__GNUC__) || defined(__clang__)
+    parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads, [&](int64_t slot, int) {
+        result.tops[static_cast<size_t>(slot)].for_each_selected(
+            [&](int64_t row) { __atomic_store_n(out_mask + row, uint8_t{1}, __ATOMIC_RELAXED); });
+    });
+#else
     parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads,
                    [&](int64_t slot, int) { result.tops[static_cast<size_t>(slot)].cut_to_size(); });
     for (auto& top : result.tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
+#endif
 }
 
 }  // namespace labelsieve
