@@ -112,6 +112,33 @@ def test_read_only_and_memory_mapped_inputs(backend_name, tmp_path):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("k", [3, 40])
+def test_pruning_when_the_row_sample_is_misleading(backend_name, k):
+    """Every 16th row, and every 16th row of each class (the samples the
+    backends take first, by row or by class), are the strongest candidates
+    of every cell, so the sampled floors are too high: the cells must be
+    redone among all their rows."""
+    backend = backend_or_skip(backend_name)
+    n = 40_000 if k == 3 else 120_000
+    rng = np.random.default_rng(k)
+    p = rng.dirichlet(np.ones(k), n)
+    labels = rng.integers(0, k, n)
+    by_class = [np.flatnonzero(labels == c)[::16] for c in range(k)]
+    sampled = np.union1d(np.arange(0, n, 16), np.concatenate(by_class))
+    p[sampled] = rng.dirichlet(np.full(k, 0.05), sampled.size) + 1e-3  # far from their labels
+    p[sampled, labels[sampled]] = 0
+    p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
+    prune_counts = np.full((k, k), n // (k * k * 4), np.int64)
+    class_ok = np.ones(k, np.uint8)
+    expected = np.zeros(n, np.uint8)
+    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    for threads in (1, 2):
+        got = np.zeros(n, np.uint8)
+        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
+        assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("count", [1, 700, 5000, 40000])
 def test_selection_when_a_row_sample_is_misleading(backend_name, count):
     """Every 16th row scores far better than the rest: a selection that looks at

@@ -357,17 +357,16 @@ def value_range(p, out):
 
 
 @njit(**_JIT)
-def _noise_floors(p, rows, k, sizes):
+def _noise_floors(p, sampled_rows, k, sizes):
     """Per true class j, a key floor that the best sizes[j] rows of class k
-    probably reach, from every 16th row (-inf where the sample cannot tell)."""
+    probably reach, from ``sampled_rows`` (about every 16th row of the
+    class; -inf where the sample cannot tell)."""
     num_classes = p.shape[1]
     floors = np.full(num_classes, -np.inf)
-    if rows.shape[0] < SAMPLE_FROM_ROWS:
-        return floors
-    n_sampled = (rows.shape[0] + SAMPLE_EVERY - 1) // SAMPLE_EVERY
+    n_sampled = sampled_rows.shape[0]
     sample = work_empty(p, num_classes * n_sampled)  # class-major: one column per j
     for s in range(n_sampled):
-        i = rows[s * SAMPLE_EVERY]
+        i = sampled_rows[s]
         own = widen(p[i, k])
         for j in range(num_classes):
             sample[j * n_sampled + s] = narrow_like(widen(p[i, j]) - own, p)
@@ -380,54 +379,90 @@ def _noise_floors(p, rows, k, sizes):
 
 
 @njit(**_JIT)
-def _prune_noise_class(p, rows, k, prune_counts, out_mask):
-    """The rows of given class k: per true class j, the prune_counts[j, k]
-    largest p[:, j] - p[:, k].  Each row is read whole (once to count the
-    keys reaching each class's floor, once to keep them), so the work per
-    class is its candidates, not all its rows; a class whose floor proves
-    too high is selected among all keys."""
-    num_classes = p.shape[1]
-    size = rows.shape[0]
+def _cell_sizes(prune_counts, k, size):
+    """How many rows of given class k (``size`` rows) each true class j takes."""
+    num_classes = prune_counts.shape[0]
     sizes = np.zeros(num_classes, np.int64)
     for j in range(num_classes):
         if j != k and prune_counts[j, k] > 0:
             sizes[j] = min(prune_counts[j, k], size)
-    floors = _noise_floors(p, rows, k, sizes)
-    for j in range(num_classes):
-        if sizes[j] <= 0:
-            floors[j] = np.inf  # no candidates: the loops below need no test of sizes
-    counts = np.zeros(num_classes, np.int64)
-    for r in range(size):
-        i = rows[r]
-        own = widen(p[i, k])
-        for j in range(num_classes):  # branch-free, so it vectorises
-            counts[j] += narrow_like(widen(p[i, j]) - own, p) >= floors[j]
-    starts = np.zeros(num_classes + 1, np.int64)
-    for j in range(num_classes):
-        starts[j + 1] = starts[j] + counts[j]
-    keys = work_empty(p, starts[num_classes])
-    key_rows = np.empty(starts[num_classes], rows.dtype)
-    filled = starts[:num_classes].copy()
-    for r in range(size):
-        i = rows[r]
-        own = widen(p[i, k])
-        for j in range(num_classes):
+    return sizes
+
+
+@njit(**_JIT)
+def _count_reaching(labels, p, rows, floors):
+    """counts[f, j]: keys p[i, j] - p[i, labels[i]] >= floors[f, j], where f is
+    labels[i] over rows 0..N-1 (``rows`` empty) or 0 over the listed rows
+    (all of one given class, whose floor row is floors[0])."""
+    listed = rows.shape[0] > 0
+    counts = np.zeros(floors.shape, np.int64)
+    for r in range(rows.shape[0] if listed else p.shape[0]):
+        i = rows[r] if listed else r
+        y = labels[i]
+        f = 0 if listed else y
+        own = widen(p[i, y])
+        for j in range(p.shape[1]):  # branch-free, so it vectorises
+            counts[f, j] += narrow_like(widen(p[i, j]) - own, p) >= floors[f, j]
+    return counts
+
+
+@njit(**_JIT)
+def _fill_reaching(labels, p, rows, floors, filled, keys, key_rows):
+    """The keys _count_reaching counts, with their rows, written from
+    position filled[f, j] on (advanced), in row order."""
+    listed = rows.shape[0] > 0
+    for r in range(rows.shape[0] if listed else p.shape[0]):
+        i = rows[r] if listed else r
+        y = labels[i]
+        f = 0 if listed else y
+        own = widen(p[i, y])
+        for j in range(p.shape[1]):
             key = narrow_like(widen(p[i, j]) - own, p)
-            if key >= floors[j]:
-                keys[filled[j]] = key
-                key_rows[filled[j]] = i
-                filled[j] += 1
+            if key >= floors[f, j]:
+                keys[filled[f, j]] = key
+                key_rows[filled[f, j]] = i
+                filled[f, j] += 1
+
+
+@njit(**_JIT)
+def _keys_by_cell(labels, p, rows, floors):
+    """Every key reaching its floor (see _count_reaching), grouped by floor
+    cell (f, j) in row order: (keys, key_rows, starts) with cell f * K + j
+    at keys[starts[f * K + j] : starts[f * K + j + 1]].  Two reads of the
+    rows (count, then fill) keep the buffers exact."""
+    counts = _count_reaching(labels, p, rows, floors).ravel()
+    starts = np.zeros(counts.shape[0] + 1, np.int64)
+    for cell in range(counts.shape[0]):
+        starts[cell + 1] = starts[cell] + counts[cell]
+    keys = work_empty(p, starts[-1])
+    key_rows = np.empty(starts[-1], np.int64)
+    filled = starts[:-1].copy().reshape(floors.shape)
+    _fill_reaching(labels, p, rows, floors, filled, keys, key_rows)
+    return keys, key_rows, starts
+
+
+@njit(**_JIT)
+def _select_noise_cells(labels, p, k, rows, size, sizes, keys, key_rows, starts, out_mask):
+    """Given class k (``size`` rows; ``rows`` lists them, or is empty and they
+    are found from ``labels`` if needed): for each true class j, mark the
+    sizes[j] best of the keys that reached j's floor (keys[starts[j] :
+    starts[j + 1]], in row order), or, where fewer than sizes[j] reached it
+    (the floor was too high), the best among all the class's keys."""
+    num_classes = p.shape[1]
     scratch = work_empty(p, size)
     for j in range(num_classes):
         m = sizes[j]
         if m <= 0:
             continue
-        if counts[j] >= m and m < size:  # every key >= the m-th best is a candidate, in row order
+        count = starts[j + 1] - starts[j]
+        if count >= m and m < size:  # every key >= the m-th best is a candidate, in row order
             candidates = keys[starts[j] : starts[j + 1]]
-            scratch[: counts[j]] = candidates
-            cut = kth_smallest(scratch, counts[j], counts[j] - m)
+            scratch[:count] = candidates
+            cut = kth_smallest(scratch, count, count - m)
             mark_top(candidates, key_rows[starts[j] : starts[j + 1]], m, cut, out_mask)
         else:  # floor too high (or everything wanted): all keys of the class
+            if rows.shape[0] == 0:
+                rows = np.flatnonzero(labels == k)
             column = work_empty(p, size)
             for r in range(size):
                 i = rows[r]
@@ -435,18 +470,75 @@ def _prune_noise_class(p, rows, k, prune_counts, out_mask):
             select_top_m(column, rows, m, scratch, out_mask)
 
 
+@njit(**_JIT)
+def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
+    """The listed rows of given class k: per true class j, the
+    prune_counts[j, k] largest p[:, j] - p[:, k]."""
+    num_classes = p.shape[1]
+    size = rows.shape[0]
+    sizes = _cell_sizes(prune_counts, k, size)
+    floors = np.full((1, num_classes), -np.inf)  # the one floor row of these rows' class
+    if size >= SAMPLE_FROM_ROWS:
+        floors[0] = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes)
+    for j in range(num_classes):
+        if sizes[j] <= 0:
+            floors[0, j] = np.inf  # no candidates
+    keys, key_rows, starts = _keys_by_cell(labels, p, rows, floors)
+    _select_noise_cells(labels, p, k, rows, size, sizes, keys, key_rows, starts, out_mask)
+
+
+@njit(**_PJIT)
+def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask):
+    """Few classes: the rows read in address order (floors per (given, true)
+    class from every 16th row), then each given class selected on its own."""
+    n, num_classes = p.shape
+    class_counts = np.zeros(num_classes, np.int64)
+    for i in range(n):
+        y = labels[i]
+        if y < 0 or y >= num_classes:
+            return False
+        class_counts[y] += 1
+    sampled = np.arange(0, n, SAMPLE_EVERY)
+    order, sample_starts, _ = group_rows(labels[sampled], num_classes)
+    sizes = np.zeros((num_classes, num_classes), np.int64)
+    floors = np.full((num_classes, num_classes), np.inf)  # inf: no candidates
+    for k in range(num_classes):
+        if class_ok[k] == 0 or class_counts[k] == 0:
+            continue
+        sizes[k] = _cell_sizes(prune_counts, k, class_counts[k])
+        if class_counts[k] >= SAMPLE_FROM_ROWS:
+            floors[k] = _noise_floors(p, sampled[order[sample_starts[k] : sample_starts[k + 1]]], k, sizes[k])
+        else:
+            floors[k] = -np.inf
+        for j in range(num_classes):
+            if sizes[k, j] <= 0:
+                floors[k, j] = np.inf
+    no_rows = np.empty(0, np.int64)
+    keys, key_rows, starts = _keys_by_cell(labels, p, no_rows, floors)
+    for k in prange(num_classes):  # class k's cells are k * K .. k * K + K - 1
+        if class_ok[k] != 0 and class_counts[k] > 0:
+            _select_noise_cells(
+                labels, p, k, no_rows, class_counts[k], sizes[k], keys, key_rows,
+                starts[k * num_classes : (k + 1) * num_classes + 1], out_mask,
+            )
+    return True
+
+
 SAMPLE_FROM_ROWS = 1024  # classes this large get sampled floors
+GROUP_BY_LABEL_FROM_K = 32  # as the C++ core: with many classes, one task per label
 
 
 @njit(**_PJIT)
 def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask):
     num_classes = p.shape[1]
+    if num_classes < GROUP_BY_LABEL_FROM_K:
+        return _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask)
     order, starts, labels_ok = group_rows(labels, num_classes)
     if not labels_ok:
         return False
     for k in prange(num_classes):
         if class_ok[k] != 0 and starts[k + 1] > starts[k]:
-            _prune_noise_class(p, order[starts[k] : starts[k + 1]], k, prune_counts, out_mask)
+            _prune_noise_class(labels, p, order[starts[k] : starts[k + 1]], k, prune_counts, out_mask)
     return True
 
 
