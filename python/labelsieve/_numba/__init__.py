@@ -73,13 +73,14 @@ def _threads(n_threads):
 
 def class_sums(labels, pred_probs, out_counts, out_sums, n_threads, out_range=None):
     through_buffer = np.asarray(pred_probs).dtype == np.float16
+    sums = _out(out_sums)
+    # An empty range buffer means "not wanted" (one compiled signature for both).
+    range_out = np.empty(0, sums.dtype) if out_range is None else _out(out_range)
     with _threads(n_threads):
         ok = _kernels.class_sums(
-            _carrier(labels), _carrier(pred_probs), _out(out_counts), _out(out_sums), through_buffer
+            _carrier(labels), _carrier(pred_probs), _out(out_counts), sums, through_buffer, range_out
         )
     _require_labels_in_range(ok, pred_probs)
-    if out_range is not None:  # a second read here (the C++ core folds it into the gather)
-        value_range(pred_probs, out_range, n_threads)
 
 
 def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):

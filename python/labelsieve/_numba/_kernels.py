@@ -118,16 +118,25 @@ def _class_sum(values, start, count, through_buffer):
 
 
 @njit(**_PJIT)
-def class_sums(labels, p, out_counts, out_sums, through_buffer):
+def class_sums(labels, p, out_counts, out_sums, through_buffer, out_range):
     """Self-probabilities gathered in A, class by class in ascending row
-    order, then NumPy's sum of each class's segment."""
+    order, then NumPy's sum of each class's segment.  ``out_range``: A[2]
+    receives value_range's result, each block's extremes folded just before
+    its gather (the block is then read from cache), or A[0] (not wanted)."""
     n, num_classes = p.shape
     block_starts, starts, labels_ok = _class_positions(labels, num_classes)
     if not labels_ok:
         return False
     values = np.empty(n, out_sums.dtype)
-    for b in prange(block_starts.shape[0]):
+    n_blocks = block_starts.shape[0]
+    want_range = out_range.shape[0] > 0
+    lows, highs, nans = _range_buffers(n_blocks if want_range else 0)
+    for b in prange(n_blocks):
+        if want_range:
+            _range_block(p, b, lows, highs, nans)
         _gather_block(labels, p, b, block_starts[b], values)
+    if want_range:
+        _store_range(p, lows, highs, nans, out_range)
     for k in prange(num_classes):
         out_counts[k] = starts[k + 1] - starts[k]
         out_sums[k] = _class_sum(values, starts[k], starts[k + 1] - starts[k], through_buffer)
@@ -333,15 +342,24 @@ def _range_block(p, b, lows, highs, nans):
     nans[b] = nan
 
 
+@njit(**_JIT)
+def _range_buffers(n_blocks):
+    return np.empty(n_blocks, np.float64), np.empty(n_blocks, np.float64), np.zeros(n_blocks, np.bool_)
+
+
 @njit(**_PJIT)
 def value_range(p, out):
     """out = (min, max) of every value, both NaN if any value is NaN."""
     n_blocks = _n_blocks(p.shape[0])
-    lows = np.empty(n_blocks, np.float64)
-    highs = np.empty(n_blocks, np.float64)
-    nans = np.zeros(n_blocks, np.bool_)
+    lows, highs, nans = _range_buffers(n_blocks)
     for b in prange(n_blocks):
         _range_block(p, b, lows, highs, nans)
+    _store_range(p, lows, highs, nans, out)
+
+
+@njit(**_JIT)
+def _store_range(p, lows, highs, nans, out):
+    """The per-block extremes -> out (see value_range)."""
     if p.shape[0] == 0 or p.shape[1] == 0:
         out[0] = np.inf
         out[1] = -np.inf
