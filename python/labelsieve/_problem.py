@@ -163,11 +163,11 @@ class Problem:
         return _kxk.calibrate(self.raw_confident_joint(), self.class_counts)
 
     def confident_joint(self, calibrate: bool, counts_only: bool = False) -> np.ndarray:
-        """``counts_only``: see raw_confident_joint (the result is not cached then)."""
-        if counts_only and "joint" not in self.__dict__:
-            raw = self.raw_confident_joint(counts_only=True)
-            return _kxk.calibrate(raw, self.class_counts) if calibrate else raw
-        return self.calibrated_confident_joint if calibrate else self.raw_confident_joint()
+        """``counts_only``: see raw_confident_joint (the calibration is then not cached)."""
+        if not counts_only:
+            return self.calibrated_confident_joint if calibrate else self.raw_confident_joint()
+        raw = self.raw_confident_joint(counts_only=True)
+        return _kxk.calibrate(raw, self.class_counts) if calibrate else raw
 
     @cached_property
     def off_diagonal_issue_mask(self) -> np.ndarray:
