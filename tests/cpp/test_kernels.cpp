@@ -88,6 +88,11 @@ TEST_CASE("joint_pass: guesses, joint and flags match the definition") {
             CHECK(guess == want_guess);
             CHECK(joint == want_joint);
             CHECK(flags == want_flags);
+            // Counts only: no per-row output written, the same counts.
+            std::vector<int64_t> counts_only(k * k, 0);
+            joint_pass<float, int64_t>(d.labels.data(), d.p.data(), n, k, cut.data(), paper, nullptr,
+                                       counts_only.data(), nullptr, threads);
+            CHECK(counts_only == want_joint);
         }
     }
 }
