@@ -1,5 +1,6 @@
-// Runtime-dispatched AVX-512 versions of the two hottest per-row loops (the
-// joint pass and the pruning scan).  They compute exactly what the portable
+// Runtime-dispatched AVX-512 versions of the hottest per-row loops (the joint
+// pass, the pruning scan, the self-probability gather); with K <= 16 they take
+// sixteen rows at a time, one row per lane.  They compute exactly what the portable
 // loops compute (IEEE compares and subtractions are lane-wise identical; the
 // float16 rounding uses the hardware's round-to-nearest-even conversion), and
 // the tests run both paths: LABELSIEVE_SIMD=off forces the portable code.
