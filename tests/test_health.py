@@ -261,6 +261,12 @@ def test_missing_pandas_raises_a_clear_import_error(monkeypatch):
             function(labels, p)
     # the overall score needs no pandas
     assert 0 < labelsieve.overall_label_health_score(labels, p, verbose=False) <= 1
+    from labelsieve import multilabel
+
+    onehot = (np.random.default_rng(0).random((200, 3)) < 0.4).astype(int)
+    for function in (multilabel.common_multilabel_issues, multilabel.rank_classes_by_multilabel_quality):
+        with pytest.raises(ImportError, match=re.escape('labelsieve[pandas]')):
+            function(onehot, p)
 
 
 # ------------------------------------------------------------------ docs

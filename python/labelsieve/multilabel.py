@@ -29,6 +29,7 @@ import numpy as np
 
 from labelsieve import _kxk, _passes
 from labelsieve.api import _check_find_options  # the same option checks as single-label
+from labelsieve.health import _pandas  # the same clear error without pandas
 from labelsieve._backend import get_backend
 from labelsieve._validate import (
     SCORE_METHODS,
@@ -690,16 +691,6 @@ find_label_issues = find_issues
 
 
 # ---- dataset health ------------------------------------------------------------------
-
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'the multi-label health summaries return pandas DataFrames: pip install "labelsieve[pandas]"'
-        ) from exc
-    return pd
 
 
 def common_multilabel_issues(
