@@ -66,9 +66,8 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
 
     LargeArray<A> gathered(static_cast<size_t>(n));
     std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
-    // Blocks of about 32K values: the range fold streams a block in, the
-    // gather then finds its rows in cache.
-    const int64_t block_rows = std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1));
+    // The range fold streams a block in, the gather then finds its rows in cache.
+    const int64_t block_rows = fold_block_rows(k);
     const bool simd = use_avx512();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
@@ -93,11 +92,7 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
             }
         }
     });
-    if (out_range) {
-        RangeResult<T> range;
-        for (const auto& fold : folds) range.merge(fold);
-        range.store(out_range);
-    }
+    if (out_range) store_range(folds, out_range);
 
     parallel_tasks(k, n_threads, [&](int64_t c, int) {
         const int64_t size = class_start[c + 1] - class_start[c];

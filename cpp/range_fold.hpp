@@ -1,9 +1,11 @@
 // Running extremes of probability values (the validation check), shared by
 // the value_range pass and the class pass that validates while it gathers.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "float_types.hpp"
 #include "simd.hpp"
@@ -91,5 +93,17 @@ struct RangeResult {
         out[1] = nan ? std::numeric_limits<AccOf<T>>::quiet_NaN() : static_cast<AccOf<T>>(hi);
     }
 };
+
+// Every worker's extremes merged and stored in out (see RangeResult::store).
+template <class T>
+void store_range(const std::vector<RangeFold<T>>& folds, AccOf<T>* out) {
+    RangeResult<T> range;
+    for (const auto& fold : folds) range.merge(fold);
+    range.store(out);
+}
+
+// Rows per block for a pass that folds a block into the extremes and then
+// reads it again: about 32K values, so the second read finds them in cache.
+inline int64_t fold_block_rows(int64_t k) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1)); }
 
 }  // namespace labelsieve

@@ -54,7 +54,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
         std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
         // Self-probabilities of every row: sixteen rows per gather.
         const bool simd_self = out_other == nullptr && rows == nullptr && use_avx512();
-        const int64_t block_rows = out_range ? std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1)) : count;
+        const int64_t block_rows = out_range ? fold_block_rows(k) : count;
         parallel_ranges(count, parts, [&](int64_t begin, int64_t end, int part) {
             for (int64_t block = begin; block < end; block += block_rows) {
                 const int64_t block_end = std::min(end, block + block_rows);
@@ -88,11 +88,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
             }
         });
         guard.throw_if_bad();
-        if (out_range) {
-            RangeResult<T> range;
-            for (const auto& fold : folds) range.merge(fold);
-            range.store(out_range);
-        }
+        if (out_range) store_range(folds, out_range);
         return;
     }
     parallel_ranges(count, n_threads, [&](int64_t begin, int64_t end, int) {

@@ -23,9 +23,7 @@ void value_range(const T* p, int64_t count, AccOf<T>* out, int n_threads) {
             folds[static_cast<size_t>(part)].fold(p + block, std::min(end, block + kBlock) - block);
         }
     });
-    RangeResult<T> range;
-    for (const auto& fold : folds) range.merge(fold);
-    range.store(out);
+    store_range(folds, out);
 }
 
 #define LABELSIEVE_INSTANTIATE(T) template void value_range<T>(const T*, int64_t, AccOf<T>*, int);
