@@ -27,7 +27,7 @@ template <class T, class L>
 void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_counts, AccOf<T>* out_sums,
                 AccOf<T>* out_range, int n_threads) {
     using A = AccOf<T>;
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);  // [part][class]
     LabelGuard guard(k);
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {

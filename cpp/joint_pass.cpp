@@ -64,7 +64,7 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
                 int32_t* out_guess, int64_t* out_joint, uint8_t* out_flags, int n_threads) {
     using F = FloatType<T>;
     const ValueOf<T> boost = F::round(static_cast<ValueOf<T>>(1e-6));
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     std::vector<std::vector<int64_t>> joints(static_cast<size_t>(parts));
     LabelGuard guard(k);
     const bool simd = use_avx512();

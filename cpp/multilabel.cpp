@@ -36,7 +36,7 @@ void multilabel_sums(const uint8_t* onehot, const T* p, int64_t n, int64_t k, in
                      AccOf<T>* out_sums, int n_threads) {
     using A = AccOf<T>;
     using F = FloatType<T>;
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* local = counts.data() + part * k;
@@ -54,7 +54,7 @@ void multilabel_sums(const uint8_t* onehot, const T* p, int64_t n, int64_t k, in
 
     // float16 is summed as np.mean does it: through float32 buffers of 8192.
     const bool buffered = std::is_same_v<T, Half>;
-    const int blocks = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, k)));
+    const int blocks = part_count(k, n_threads);
     parallel_tasks(blocks, n_threads, [&](int64_t block, int) {
         const int64_t c0 = k * block / blocks, c1 = k * (block + 1) / blocks;
         std::vector<PairwiseStream<A>> negatives(static_cast<size_t>(c1 - c0));
@@ -91,7 +91,7 @@ void multilabel_joint_pass(const uint8_t* onehot, const T* p, int64_t n, int64_t
     using F = FloatType<T>;
     using V = ValueOf<T>;
     const V boost = F::round(static_cast<V>(1e-6));
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     std::vector<std::vector<int64_t>> joints(static_cast<size_t>(parts));
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         auto& joint = joints[static_cast<size_t>(part)];

@@ -38,7 +38,7 @@ void multilabel_ema_scores(const uint8_t* onehot, const T* p, int64_t n, int64_t
     using F = FloatType<T>;
     using V = ValueOf<T>;
     const double keep = 1.0 - alpha;
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int) {
         std::vector<double> scores(static_cast<size_t>(k));
         for (int64_t i = begin; i < end; ++i) {

@@ -50,7 +50,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
         // Unshifted: plain loads, no NaN possible (inputs are validated finite).
         // With out_range, each block of rows is first folded into the
         // validation extremes (as class_sums does), then read again from cache.
-        const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, count)));
+        const int parts = part_count(count, n_threads);
         std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
         // Self-probabilities of every row: sixteen rows per gather.
         const bool simd_self = out_other == nullptr && rows == nullptr && use_avx512();

@@ -133,7 +133,7 @@ void run_workers(int n_workers, const std::function<void(int)>& fn) {
 }
 
 void parallel_ranges(int64_t n, int n_threads, const std::function<void(int64_t, int64_t, int)>& fn) {
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+    const int parts = part_count(n, n_threads);
     run_workers(parts, [&](int part) {
         const int64_t begin = n * part / parts;
         const int64_t end = n * (part + 1) / parts;
@@ -142,7 +142,7 @@ void parallel_ranges(int64_t n, int n_threads, const std::function<void(int64_t,
 }
 
 void parallel_tasks(int64_t n_tasks, int n_threads, const std::function<void(int64_t, int)>& fn) {
-    const int workers = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_tasks)));
+    const int workers = part_count(n_tasks, n_threads);
     std::atomic<int64_t> next{0};
     run_workers(workers, [&](int worker) {
         for (int64_t task = next.fetch_add(1); task < n_tasks; task = next.fetch_add(1)) fn(task, worker);

@@ -2,6 +2,7 @@
 // results do not depend on how many threads ran them (see the kernels), so
 // the pool only needs "run this on n workers and wait".
 #pragma once
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -42,8 +43,15 @@ private:
 // Run fn(worker) on n_workers threads (1 means inline, no pool involved).
 void run_workers(int n_workers, const std::function<void(int)>& fn);
 
-// Split rows [0, n) into n_parts contiguous ranges of near-equal size and call
-// fn(begin, end, part) for each, one part per worker.
+// How many parts parallel_ranges(n, n_threads, ...) makes (and workers
+// parallel_tasks(n, n_threads, ...) uses): at least 1, at most n.  Callers
+// size their per-part state with it.
+inline int part_count(int64_t n, int n_threads) {
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n)));
+}
+
+// Split rows [0, n) into part_count(n, n_threads) contiguous ranges of
+// near-equal size and call fn(begin, end, part) for each, one part per worker.
 void parallel_ranges(int64_t n, int n_threads, const std::function<void(int64_t, int64_t, int)>& fn);
 
 // Call fn(task, worker) for every task in [0, n_tasks), handing tasks out

@@ -210,7 +210,7 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
     }
     if (result.cells.empty()) return result;
     const int64_t n_visits = (n + stride - 1) / stride;
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, n_visits)));
+    const int parts = part_count(n_visits, n_threads);
     std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
         auto& tops = per_worker[static_cast<size_t>(part)];

@@ -15,7 +15,7 @@ namespace labelsieve {
 template <class T>
 void value_range(const T* p, int64_t count, AccOf<T>* out, int n_threads) {
     constexpr int64_t kBlock = 4096;  // elements between two stop checks
-    const int parts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, count)));
+    const int parts = part_count(count, n_threads);
     std::vector<RangeFold<T>> folds(static_cast<size_t>(parts));
     parallel_ranges(count, parts, [&](int64_t begin, int64_t end, int part) {
         for (int64_t block = begin; block < end; block += kBlock) {
