@@ -102,12 +102,9 @@ def row_stats(
         shift_arg = (t, np.array([t.max()], dtype=work))
     out_self = np.empty(n, dtype=work)
     out_other = np.empty(n, dtype=work) if want_other or shift is not None else None
-    if out_range is not None:
-        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, out_range=out_range)
-    elif rows is None:
-        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads)
-    else:
-        backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, rows=rows)
+    # Only the options in use are passed (a backend's defaults stay its own).
+    options = {name: value for name, value in (("rows", rows), ("out_range", out_range)) if value is not None}
+    backend.row_stats(labels, pred_probs, shift_arg, out_self, out_other, n_threads, **options)
     return out_self, out_other
 
 
