@@ -120,6 +120,11 @@ LABELSIEVE_AVX512 inline __m512 gather16(const Half* base, __m512i offsets) {
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
 }
 
+// Rows a sixteen-row block loop must leave after its last block so that
+// those float16 over-reads stay inside the array.
+template <class T>
+constexpr int64_t kGatherSpareRows = std::is_same_v<T, Half> ? 1 : 0;
+
 // Sixteen labels as int32 lanes; false if one is outside [0, k).
 template <class L>
 LABELSIEVE_AVX512 inline bool load_labels16(const L* at, int64_t k, __m512i& out) {
@@ -178,11 +183,9 @@ LABELSIEVE_AVX512 int64_t joint_blocks_by_lane(const L* labels, const T* p, int6
     const __m512i row_offsets = lane_multiples(k);
     const __m512i lane_bases = lane_multiples(cells);
     const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
-    // float16 gathers read 2 bytes past an element: stop while a row follows.
-    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;
     int64_t i0 = begin;
-    for (; i0 + kRows + spare_rows <= end; i0 += kRows) {
-        if (((i0 - begin) & 0xFFFF) < kRows) check_stop();
+    for (; i0 + kRows + kGatherSpareRows<T> <= end; i0 += kRows) {
+        check_stop_every(i0 - begin);  // a multiple of 16: true every 65,536 rows
         __m512i y;
         if (!load_labels16(labels + i0, k, y)) {
             labels_ok &= joint_rows_one_by_one<T, L>(labels, p, k, cut, paper_rule, boost, i0, i0 + kRows, out_guess,
@@ -329,12 +332,11 @@ template <class T, class L, class O>
 LABELSIEVE_AVX512 bool self_probs_avx512(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out) {
     constexpr int64_t kRows = 16;
     const __m512i row_offsets = lane_multiples(k);
-    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
     // Gather offsets are int32: 16 rows of k values must stay far below 2^31.
     const int64_t block_end = k < (int64_t{1} << 26) ? end : begin;
     int64_t i0 = begin;
-    for (; i0 + kRows + spare_rows <= block_end; i0 += kRows) {
-        if (((i0 - begin) & 0xFFFF) < kRows) check_stop();
+    for (; i0 + kRows + kGatherSpareRows<T> <= block_end; i0 += kRows) {
+        check_stop_every(i0 - begin);  // a multiple of 16: true every 65,536 rows
         prefetch_block(labels + i0, kRows);
         if (k * static_cast<int64_t>(sizeof(T)) <= 128) {
             prefetch_block(p + i0 * k, kRows * k);  // short rows: every line is read
@@ -444,10 +446,9 @@ LABELSIEVE_AVX512 int64_t noise_rate_blocks_by_lane(const L* labels, const T* p,
     const __m512i row_offsets = lane_multiples(k);
     const __m512i k_v = _mm512_set1_epi32(static_cast<int32_t>(k));
     const float* floors = sink.floors();
-    const int64_t spare_rows = std::is_same_v<T, Half> ? 1 : 0;  // see gather16
     int64_t i0 = first;
-    for (; i0 + kRows + spare_rows <= last; i0 += kRows) {
-        if (((i0 - first) & 0xFFFF) < kRows) check_stop();
+    for (; i0 + kRows + kGatherSpareRows<T> <= last; i0 += kRows) {
+        check_stop_every(i0 - first);  // a multiple of 16: true every 65,536 rows
         if (count + static_cast<size_t>(k) > kCapacity) {
             offer_reached_rows<T, L>(labels, p, k, reached, count, sink);
             count = 0;
