@@ -68,18 +68,18 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
     // The range fold streams a block in, the gather then finds its rows in cache.
     const int64_t block_rows = fold_block_rows(k);
-    const bool simd = use_avx512();
+    const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
-        std::vector<ValueOf<T>> own(simd ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
+        std::vector<ValueOf<T>> own(simd != SimdLevel::portable ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
         for (int64_t block = begin; block < end; block += block_rows) {
             check_stop();
             const int64_t stop = std::min(end, block + block_rows);
             if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (stop - block) * k);
-            if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
-                if (simd) {
-                    // The block's own values sixteen rows per gather, then placed by class.
-                    self_probs_avx512<T, L, ValueOf<T>>(labels, p, k, block, stop, own.data());  // labels checked above
+            if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
+                if (simd != SimdLevel::portable) {
+                    // The block's own values a vector of rows per gather, then placed by class.
+                    self_probs_simd<T, L, ValueOf<T>>(simd, labels, p, k, block, stop, own.data());  // labels checked above
                     for (int64_t i = block; i < stop; ++i) {
                         gathered[next[labels[i]]++] = static_cast<A>(own[static_cast<size_t>(i - block)]);
                     }

@@ -67,14 +67,14 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
     const int parts = part_count(n, n_threads);
     std::vector<std::vector<int64_t>> joints(static_cast<size_t>(parts));
     LabelGuard guard(k);
-    const bool simd = use_avx512();
+    const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         auto& joint = joints[static_cast<size_t>(part)];
         joint.assign(static_cast<size_t>(k * k + 1), 0);  // + the SIMD loop's no-guess cell
-        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
-            if (simd) {
-                if (!joint_rows_avx512<T, L>(labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags,
-                                             joint.data())) {
+        if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
+            if (simd != SimdLevel::portable) {
+                if (!joint_rows_simd<T, L>(simd, labels, p, k, cut, paper_rule, boost, begin, end, out_guess, out_flags,
+                                           joint.data())) {
                     guard.mark_bad();
                 }
                 return;

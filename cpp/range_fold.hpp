@@ -27,9 +27,9 @@ public:
 
     // Folds the `count` contiguous values at p.
     void fold(const T* p, int64_t count) {
-        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
-            if (simd_) {
-                nan_[0] |= static_cast<int>(value_range_avx512<T>(p, 0, count, &lo_[0], &hi_[0]));
+        if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
+            if (simd_ != SimdLevel::portable) {
+                nan_[0] |= static_cast<int>(value_range_simd<T>(simd_, p, 0, count, &lo_[0], &hi_[0]));
                 return;
             }
         }
@@ -69,7 +69,7 @@ private:
     static constexpr int kLanes = 16;
     V lo_[kLanes], hi_[kLanes];
     int nan_[kLanes];
-    bool simd_ = use_avx512();
+    SimdLevel simd_ = simd_level();
 };
 
 // Per-worker extremes -> out[0] = min, out[1] = max (both NaN if any value was NaN).

@@ -52,16 +52,16 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
         // validation extremes (as class_sums does), then read again from cache.
         const int parts = part_count(count, n_threads);
         std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
-        // Self-probabilities of every row: sixteen rows per gather.
-        const bool simd_self = out_other == nullptr && rows == nullptr && use_avx512();
+        // Self-probabilities of every row: a vector of rows per gather.
+        const SimdLevel simd_self = out_other == nullptr && rows == nullptr ? simd_level() : SimdLevel::portable;
         const int64_t block_rows = out_range ? fold_block_rows(k) : count;
         parallel_ranges(count, parts, [&](int64_t begin, int64_t end, int part) {
             for (int64_t block = begin; block < end; block += block_rows) {
                 const int64_t block_end = std::min(end, block + block_rows);
                 if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (block_end - block) * k);
-                if constexpr (kAvx512Built && std::is_same_v<T, P> && !std::is_same_v<T, double>) {
-                    if (simd_self) {
-                        if (!self_probs_avx512<T, L, T>(labels, p, k, block, block_end, out_self + block)) {
+                if constexpr (kSimdBuilt && std::is_same_v<T, P> && !std::is_same_v<T, double>) {
+                    if (simd_self != SimdLevel::portable) {
+                        if (!self_probs_simd<T, L, T>(simd_self, labels, p, k, block, block_end, out_self + block)) {
                             guard.mark_bad();
                         }
                         continue;

@@ -34,7 +34,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
         }
     }
     LabelGuard guard(k);
-    const bool simd = use_avx512() && !std::is_same_v<T, double>;
+    const SimdLevel simd = simd_level();
     auto visit_row = [&](int64_t i, CellSink<V>& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
@@ -48,9 +48,9 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     };
     // Rows first, first + stride, ... < last, or row_list[those] when given.
     auto visit = [&](const uint32_t* row_list, int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) {
-        if constexpr (kAvx512Built && !std::is_same_v<T, double>) {
-            if (simd) {
-                if (!noise_rate_rows_avx512<T, L>(labels, p, k, row_list, first, last, stride, sink)) guard.mark_bad();
+        if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
+            if (simd != SimdLevel::portable) {
+                if (!noise_rate_rows_simd<T, L>(simd, labels, p, k, row_list, first, last, stride, sink)) guard.mark_bad();
                 return;
             }
         }

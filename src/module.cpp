@@ -11,6 +11,7 @@
 #include "interruptible.hpp"
 #include "multilabel_binding.hpp"
 #include "primitives.hpp"
+#include "simd.hpp"
 
 namespace py = pybind11;
 using namespace labelsieve_binding;
@@ -277,5 +278,15 @@ PYBIND11_MODULE(_core, m) {
           py::arg("out_mask"), py::arg("n_threads"));
     m.def("select_lowest", &select_lowest, py::arg("scores"), py::arg("count"), py::arg("out_mask"),
           py::arg("n_threads"));
+    m.def(
+        "simd_level",
+        [] {
+            switch (labelsieve::simd_level()) {
+                case labelsieve::SimdLevel::avx512: return "avx512";
+                case labelsieve::SimdLevel::avx2: return "avx2";
+                default: return "portable";
+            }
+        },
+        "The SIMD loops this CPU runs now: 'avx512', 'avx2' or 'portable' (LABELSIEVE_SIMD=off or avx2 lowers it).");
     register_multilabel(m);
 }

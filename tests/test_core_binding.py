@@ -147,3 +147,17 @@ def test_misaligned_arrays_are_refused_not_read():
     with pytest.raises(ValueError, match="labels must be aligned"):
         core.class_sums(bad_labels, np.full((20, 4), 0.25, np.float32), np.zeros(4, np.int64),
                         np.zeros(4, np.float32), 1)
+
+
+def test_simd_level_follows_the_cpu_and_the_environment(monkeypatch):
+    """LABELSIEVE_SIMD=off forces the portable loops and =avx2 caps an AVX-512
+    CPU at the AVX2 loops, read on every call; unset, the widest the CPU has."""
+    monkeypatch.delenv("LABELSIEVE_SIMD", raising=False)
+    widest = core.simd_level()
+    assert widest in ("avx512", "avx2", "portable")
+    monkeypatch.setenv("LABELSIEVE_SIMD", "off")
+    assert core.simd_level() == "portable"
+    monkeypatch.setenv("LABELSIEVE_SIMD", "avx2")
+    assert core.simd_level() == ("portable" if widest == "portable" else "avx2")
+    monkeypatch.delenv("LABELSIEVE_SIMD")
+    assert core.simd_level() == widest

@@ -10,22 +10,29 @@ from labelsieve import _backend
 from primitive_cases import make_case, run_all
 
 
+# The C++ backend with its SIMD loops capped: "cpp" runs the widest this CPU has.
+SIMD_SETTINGS = {"cpp-portable": "off", "cpp-avx2": "avx2"}
+
+
 @pytest.fixture(autouse=True)
-def _portable_cpp(request, monkeypatch):
-    """'cpp-portable' is the C++ backend with its AVX-512 loops switched off."""
+def _capped_cpp(request, monkeypatch):
     callspec = getattr(request.node, "callspec", None)
-    if callspec is not None and callspec.params.get("backend_name") == "cpp-portable":
-        monkeypatch.setenv("LABELSIEVE_SIMD", "off")
+    name = callspec.params.get("backend_name") if callspec is not None else None
+    if name in SIMD_SETTINGS:
+        monkeypatch.setenv("LABELSIEVE_SIMD", SIMD_SETTINGS[name])
 
 
 def backend_or_skip(name):
     try:
-        return _backend.get_backend("cpp" if name == "cpp-portable" else name)
+        backend = _backend.get_backend("cpp" if name in SIMD_SETTINGS else name)
     except ImportError as exc:
         pytest.skip(f"backend {name} unavailable: {exc}")
+    if name == "cpp-avx2" and backend.simd_level() != "avx2":
+        pytest.skip("this CPU has no AVX2 (or the build has no SIMD loops)")
+    return backend
 
 
-BACKENDS = ["cpp", "cpp-portable", "numba"]
+BACKENDS = ["cpp", "cpp-avx2", "cpp-portable", "numba"]
 SHAPES = [(1, 2), (7, 3), (50, 2), (300, 5), (3000, 10), (20000, 17), (2000, 130), (500, 1)]
 KINDS = ["dirichlet", "rounded", "unnormalised", "missing", "onehot"]
 
@@ -67,9 +74,10 @@ def test_float16_class_sums_follow_numpys_cast_buffer(backend_name):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 @pytest.mark.parametrize("k", [2, 3, 9, 16, 17])
 @pytest.mark.parametrize("kind", ["rounded", "onehot", "dirichlet"])
-def test_joint_pass_and_pruning_in_blocks_of_sixteen_rows(backend_name, dtype, k, kind):
-    """The C++ joint pass and pruning scan take sixteen rows at a time for K <= 16 (one lane
-    per row) and the rest one by one: rows in blocks, in the tail, on both
+def test_joint_pass_and_pruning_in_blocks_of_lanes(backend_name, dtype, k, kind):
+    """The C++ joint pass and pruning scan take a vector of rows at a time for K <= 16 (one
+    lane per row: sixteen with AVX-512, eight with AVX2) and the rest one by one, eight or
+    sixteen classes per step: rows in blocks, in the tail, on both
     sides of a thread boundary, with exact ties (rounded), several confident
     classes (onehot rows are confident in one class, rounded ones in many),
     and a block holding a zero-probability label, all match the reference."""
@@ -88,7 +96,7 @@ def test_joint_pass_and_pruning_in_blocks_of_sixteen_rows(backend_name, dtype, k
             results.append((guess.tolist(), joint.tolist(), flags.tolist()))
         assert results[1] == results[0], f"paper={paper}"
         assert results[2] == results[0], f"paper={paper}, 3 threads"
-    # The pruning scan's sixteen-row form, with cells wanting few and many rows.
+    # The pruning scan's lane-per-row form, with cells wanting few and many rows.
     prune_counts = np.random.default_rng(k).integers(0, n // k, (k, k)).astype(np.int64)
     class_ok = np.ones(k, np.uint8)
     masks = []

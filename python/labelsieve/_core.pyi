@@ -125,3 +125,7 @@ def select_lowest(
     out_mask: npt.NDArray[np.uint8],
     n_threads: int,
 ) -> None: ...
+def simd_level() -> str:
+    """The SIMD loops the C++ core runs on this CPU now: ``"avx512"``,
+    ``"avx2"`` or ``"portable"`` (``LABELSIEVE_SIMD=off`` forces portable,
+    ``LABELSIEVE_SIMD=avx2`` caps it at AVX2)."""
