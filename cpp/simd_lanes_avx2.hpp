@@ -121,6 +121,19 @@ LABELSIEVE_TARGET inline I add(I a, I b) { return _mm256_add_epi32(a, b); }
 LABELSIEVE_TARGET inline I mul(I a, I b) { return _mm256_mullo_epi32(a, b); }
 LABELSIEVE_TARGET inline M eq(I a, I b) { return _mm256_cmpeq_epi32(a, b); }
 
+// Sixteen floats held in registers, read by lane-wise index (index 0..15).
+struct Table16 {
+    F low, high;
+};
+LABELSIEVE_TARGET inline Table16 load_table16(const float* sixteen) {
+    return Table16{_mm256_loadu_ps(sixteen), _mm256_loadu_ps(sixteen + 8)};
+}
+LABELSIEVE_TARGET inline F lookup(const Table16& table, I index) {
+    // Each permute reads the low three bits of the index; index > 7 takes the high half.
+    return select(_mm256_cmpgt_epi32(index, broadcast_int(7)), _mm256_permutevar8x32_ps(table.high, index),
+                  _mm256_permutevar8x32_ps(table.low, index));
+}
+
 LABELSIEVE_TARGET inline void store(int32_t* out, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v); }
 // The low byte of each lane.
 LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {

@@ -106,6 +106,13 @@ LABELSIEVE_TARGET inline I add(I a, I b) { return _mm512_add_epi32(a, b); }
 LABELSIEVE_TARGET inline I mul(I a, I b) { return _mm512_mullo_epi32(a, b); }
 LABELSIEVE_TARGET inline M eq(I a, I b) { return _mm512_cmpeq_epi32_mask(a, b); }
 
+// Sixteen floats held in registers, read by lane-wise index (index 0..15).
+struct Table16 {
+    F values;
+};
+LABELSIEVE_TARGET inline Table16 load_table16(const float* sixteen) { return Table16{_mm512_loadu_ps(sixteen)}; }
+LABELSIEVE_TARGET inline F lookup(const Table16& table, I index) { return _mm512_permutexvar_ps(index, table.values); }
+
 LABELSIEVE_TARGET inline void store(int32_t* out, I v) { _mm512_storeu_si512(out, v); }
 // The low byte of each lane.
 LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {

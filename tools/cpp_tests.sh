@@ -19,6 +19,10 @@ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLABELSIEVE_B
   -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
   -DPython_EXECUTABLE="$(command -v "$PY")" -Dpybind11_DIR="$("$PY" -m pybind11 --cmakedir)" >/dev/null
 cmake --build "$BUILD" -j "${JOBS:-2}" --target labelsieve_cpp_tests
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  "$BUILD"/labelsieve_cpp_tests "$@"
+# Once per SIMD setting: the widest loops this CPU has, the AVX2 ones, the portable ones.
+for simd in "" avx2 off; do
+  echo "cpp_tests: LABELSIEVE_SIMD=${simd:-(unset)}"
+  LABELSIEVE_SIMD=$simd ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$BUILD"/labelsieve_cpp_tests "$@"
+done
 echo "cpp_tests: passed (ASan + UBSan)"
