@@ -74,13 +74,13 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
         Key* group_floors = floors.data() + first_cell;
         // One scan: sets of the given sizes, floors for the active cells (the others closed).
         auto scan = [&](const std::vector<int64_t>& set_sizes, const std::vector<Key>& set_floors, int64_t stride) {
-            std::vector<TopM<Key>> tops;
+            std::vector<TopM<Key, CompactEntries<Key>>> tops;  // rows < 2^32 (RowGroups)
             tops.reserve(set_sizes.size());
             for (size_t j = 0; j < set_sizes.size(); ++j) {
                 tops.emplace_back(set_sizes[j], set_floors[j]);
                 group_floors[j] = set_sizes[j] > 0 ? set_floors[j] : kClosed;
             }
-            CellSink<Key> sink(floors.data(), slot_of.data(), tops.data());
+            CellSink<Key, CompactEntries<Key>> sink(floors.data(), slot_of.data(), tops.data());
             visit_list(rows, count, stride, sink);
             return tops;
         };

@@ -15,7 +15,7 @@ void multilabel_select(const uint8_t* onehot, const T* p, int64_t n, int64_t k, 
     using F = FloatType<T>;
     using V = ValueOf<T>;
     std::vector<int64_t> cell_sizes(sizes, sizes + 2 * k);
-    auto visit = [&](int64_t i, CellSink<V>& sink) {
+    auto visit = [&](int64_t i, auto& sink) {
         const T* row = p + i * k;
         const uint8_t* labels = onehot + i * k;
         const V* floors = sink.floors();  // +inf for empty cells

@@ -35,7 +35,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     }
     LabelGuard guard(k);
     const SimdLevel simd = simd_level();
-    auto visit_row = [&](int64_t i, CellSink<V>& sink) {
+    auto visit_row = [&](int64_t i, auto& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
         const T* row = p + i * k;
@@ -47,7 +47,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
         }
     };
     // Rows first, first + stride, ... < last, or row_list[those] when given.
-    auto visit = [&](const uint32_t* row_list, int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) {
+    auto visit = [&](const uint32_t* row_list, int64_t first, int64_t last, int64_t stride, auto& sink) {
         if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
             if (simd != SimdLevel::portable) {
                 if (!noise_rate_rows_simd<T, L>(simd, labels, p, k, row_list, first, last, stride, sink)) guard.mark_bad();
@@ -66,7 +66,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
         guard.throw_if_bad();
         select_rows_by_group<V>(
             groups, k, n_threads, cell_sizes,
-            [&](const uint32_t* rows, int64_t count, int64_t stride, CellSink<V>& sink) {
+            [&](const uint32_t* rows, int64_t count, int64_t stride, auto& sink) {
                 visit(rows, 0, count, stride, sink);
             },
             out_mask);
@@ -74,7 +74,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     }
     select_rows<V>(
         n, n_threads, cell_sizes,
-        [&](int64_t first, int64_t last, int64_t stride, CellSink<V>& sink) { visit(nullptr, first, last, stride, sink); },
+        [&](int64_t first, int64_t last, int64_t stride, auto& sink) { visit(nullptr, first, last, stride, sink); },
         out_mask);
     guard.throw_if_bad();
 }
@@ -86,7 +86,7 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
     using V = ValueOf<T>;
     std::vector<int64_t> cell_sizes(num_per_class, num_per_class + k);
     LabelGuard guard(k);
-    auto visit = [&](int64_t i, CellSink<V>& sink) {
+    auto visit = [&](int64_t i, auto& sink) {
         const L y = labels[i];
         if (!guard.ok(y)) return;
         sink.offer(static_cast<size_t>(y), -F::load(p[i * k + y]), i);
@@ -98,7 +98,7 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
 template <class T>
 void select_lowest(const T* scores, int64_t n, int64_t count, uint8_t* out_mask, int n_threads) {
     using V = ValueOf<T>;
-    auto visit = [&](int64_t i, CellSink<V>& sink) { sink.offer(0, -FloatType<T>::load(scores[i]), i); };
+    auto visit = [&](int64_t i, auto& sink) { sink.offer(0, -FloatType<T>::load(scores[i]), i); };
     select_rows<V>(n, n_threads, std::vector<int64_t>{count}, each_row(visit), out_mask);
 }
 

@@ -50,19 +50,50 @@ struct KeyOrder {
     }
 };
 
+// How TopM stores a candidate (code, row).  Wide: a 16-byte pair, any row.
 template <class Key>
-struct Candidate {
-    typename KeyOrder<Key>::Code code;
-    int64_t row;
+struct WideEntries {
+    using Code = typename KeyOrder<Key>::Code;
+    struct Entry {
+        Code code;
+        int64_t row;
+    };
+    static Code code_of(const Entry& e) { return e.code; }
+    static int64_t row_of(const Entry& e) { return e.row; }
+    static bool ranks_before(const Entry& a, const Entry& b) { return a.code != b.code ? a.code > b.code : a.row < b.row; }
+    static void store(Entry& into, Code code, int64_t row) {
+        // Field by field: GCC builds a braced Entry with two narrow stores
+        // and copies it with one 16-byte load, which stalls on store forwarding.
+        into.code = code;
+        into.row = row;
+    }
 };
 
-template <class Key>
-inline bool ranks_before(const Candidate<Key>& a, const Candidate<Key>& b) {
-    return a.code != b.code ? a.code > b.code : a.row < b.row;
-}
+// Packed: 32-bit codes (float keys) and rows < 2^32 in one uint64, the code
+// in the high half and ~row in the low half, so that one integer compare
+// gives the order (code descending, then row ascending): half the memory of
+// a pair and a cheaper nth_element.
+struct PackedEntries {
+    using Code = uint32_t;
+    using Entry = uint64_t;
+    static Code code_of(Entry e) { return static_cast<Code>(e >> 32); }
+    static int64_t row_of(Entry e) { return static_cast<int64_t>(~static_cast<uint32_t>(e)); }
+    static bool ranks_before(Entry a, Entry b) { return a > b; }
+    static void store(Entry& into, Code code, int64_t row) {
+        into = (static_cast<uint64_t>(code) << 32) | ~static_cast<uint32_t>(row);
+    }
+};
 
+// Packed entries for float keys (for rows < 2^32), wide ones otherwise.
 template <class Key>
+using CompactEntries = std::conditional_t<sizeof(Key) == 4, PackedEntries, WideEntries<Key>>;
+
+template <class Key, class Entries = WideEntries<Key>>
 class TopM {
+    using Entry = typename Entries::Entry;
+    using Code = typename KeyOrder<Key>::Code;
+    static_assert(std::is_same_v<Code, typename Entries::Code>);
+
 public:
     explicit TopM(int64_t m = 0, Key floor = -std::numeric_limits<Key>::infinity()) : m_(m), floor_(floor) {}
 
@@ -80,8 +111,8 @@ public:
     }
 
     void merge_from(const TopM& other) {
-        for (const auto& c : other.items_) {
-            if (m_ > 0) add(c.code, c.row);
+        for (const auto& e : other.items_) {
+            if (m_ > 0) add(Entries::code_of(e), Entries::row_of(e));
         }
         reached_floor_ += other.reached_floor_;
     }
@@ -100,24 +131,22 @@ public:
     template <class F>
     void for_each_selected(F&& f) {
         shrink();
-        for (const auto& c : items_) f(c.row);
+        for (const auto& e : items_) f(Entries::row_of(e));
     }
 
     // The key ranked `rank` (0-based) among the candidates held, or -inf.
     Key key_at_rank(int64_t rank) {
         if (rank >= static_cast<int64_t>(items_.size())) return -std::numeric_limits<Key>::infinity();
         partition_at(rank);
-        return KeyOrder<Key>::decode(items_[static_cast<size_t>(rank)].code);
+        return KeyOrder<Key>::decode(Entries::code_of(items_[static_cast<size_t>(rank)]));
     }
 
 private:
-    void add(typename KeyOrder<Key>::Code code, int64_t row) {
-        if (full_ && !(code != worst_.code ? code > worst_.code : row < worst_.row)) return;
-        // Field by field: GCC builds a braced Candidate with two narrow stores
-        // and copies it with one 16-byte load, which stalls on store forwarding.
-        Candidate<Key>& added = items_.emplace_back();
-        added.code = code;
-        added.row = row;
+    void add(Code code, int64_t row) {
+        Entry added;
+        Entries::store(added, code, row);
+        if (full_ && !Entries::ranks_before(added, worst_)) return;
+        Entries::store(items_.emplace_back(), code, row);
         if (static_cast<int64_t>(items_.size()) >= capacity()) shrink();
     }
 
@@ -135,23 +164,23 @@ private:
         partition_at(m_ - 1);
         items_.resize(static_cast<size_t>(m_));
         worst_ = items_[static_cast<size_t>(m_ - 1)];
-        worst_key_ = KeyOrder<Key>::decode(worst_.code);
+        worst_key_ = KeyOrder<Key>::decode(Entries::code_of(worst_));
         full_ = true;
     }
 
     // Reorder so that items_[0..rank] are the best rank + 1 candidates and
     // items_[rank] is exactly the one ranked `rank`.
     void partition_at(int64_t rank) {
-        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), ranks_before<Key>);
+        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), Entries::ranks_before);
     }
 
     int64_t m_;
     Key floor_;
     int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not)
     bool full_ = false;
-    Candidate<Key> worst_{};
+    Entry worst_{};
     Key worst_key_ = -std::numeric_limits<Key>::infinity();
-    std::vector<Candidate<Key>> items_;
+    std::vector<Entry> items_;
 };
 
 // What a row visitor talks to during one scan.  Cells are dense ids
@@ -161,16 +190,16 @@ private:
 // one worker and rise to a cell's worst kept key once its set is full, so
 // most rows are rejected by that one compare.  (They are only a prefilter:
 // TopM alone decides, so the result does not depend on them.)
-template <class Key>
+template <class Key, class Entries = WideEntries<Key>>
 class CellSink {
 public:
-    CellSink(Key* floors, const int32_t* slot_of, TopM<Key>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
+    CellSink(Key* floors, const int32_t* slot_of, TopM<Key, Entries>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
     const Key* floors() const { return floors_; }
     void offer(size_t cell, Key key, int64_t row) {
         if (key < floors_[cell]) return;
         const int32_t slot = slot_of_[cell];
         if (slot < 0) return;
-        TopM<Key>& top = tops_[slot];
+        TopM<Key, Entries>& top = tops_[slot];
         top.offer(key, row);
         if (top.full()) floors_[cell] = top.worst_key();
     }
@@ -178,7 +207,7 @@ public:
 private:
     Key* floors_;
     const int32_t* slot_of_;
-    TopM<Key>* tops_;
+    TopM<Key, Entries>* tops_;
 };
 
 namespace detail {
@@ -187,20 +216,20 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The merged sets of one scan: tops[s] belongs to cell cells[s] (ascending);
 // cells with nothing to select have no set.
-template <class Key>
+template <class Key, class Entries>
 struct CellTops {
     std::vector<size_t> cells;
-    std::vector<TopM<Key>> tops;
+    std::vector<TopM<Key, Entries>> tops;
 };
 
 // One scan over rows [0, n), or every stride-th row (a sample).  Each worker
 // has private TopM sets for the active cells (size > 0), merged afterwards.
-template <class Key, class VisitRows>
-CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
-                         const std::vector<Key>& floors, VisitRows& visit_rows) {
+template <class Key, class Entries, class VisitRows>
+CellTops<Key, Entries> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
+                                  const std::vector<Key>& floors, VisitRows& visit_rows) {
     const size_t n_cells = cell_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);
-    CellTops<Key> result;
+    CellTops<Key, Entries> result;
     std::vector<Key> dense_floors(n_cells, static_cast<Key>(kInf));
     for (size_t c = 0; c < n_cells; ++c) {
         if (cell_sizes[c] <= 0) continue;
@@ -211,7 +240,7 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
     if (result.cells.empty()) return result;
     const int64_t n_visits = (n + stride - 1) / stride;
     const int parts = part_count(n_visits, n_threads);
-    std::vector<std::vector<TopM<Key>>> per_worker(static_cast<size_t>(parts));
+    std::vector<std::vector<TopM<Key, Entries>>> per_worker(static_cast<size_t>(parts));
     parallel_ranges(n_visits, parts, [&](int64_t begin, int64_t end, int part) {
         auto& tops = per_worker[static_cast<size_t>(part)];
         tops.reserve(result.cells.size());
@@ -220,7 +249,7 @@ CellTops<Key> scan_cells(int64_t n, int64_t stride, int n_threads, const std::ve
             tops.back().reserve_buffer();
         }
         std::vector<Key> worker_floors(dense_floors);
-        CellSink<Key> sink(worker_floors.data(), slot_of.data(), tops.data());
+        CellSink<Key, Entries> sink(worker_floors.data(), slot_of.data(), tops.data());
         constexpr int64_t kVisitsPerCheck = 4096;  // a stop check between blocks of rows
         for (int64_t visit = begin; visit < end; visit += kVisitsPerCheck) {
             check_stop();
@@ -259,14 +288,11 @@ auto each_row(VisitRow visit_row) {
     };
 }
 
-// Run a selection over rows [0, n): visit_rows(first, last, stride, sink)
-// visits rows first, first + stride, ... < last and calls
-// sink.offer(cell, key, row) for each cell a row competes in; every cell c
-// keeps its best cell_sizes[c] rows (none if <= 0); out_mask[row] = 1 for
-// every selected row.  The result is independent of n_threads.
-template <class Key, class VisitRows>
-void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows visit_rows,
-                 uint8_t* out_mask) {
+namespace detail {
+
+template <class Key, class Entries, class VisitRows>
+void select_rows_with(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows& visit_rows,
+                      uint8_t* out_mask) {
     const size_t n_cells = requested_sizes.size();
     if (n_cells == 0 || n == 0) return;
     // No cell can hold more than n rows: a larger m (up to INT64_MAX, from a
@@ -294,7 +320,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         const int64_t stride = *level;
         std::vector<int64_t> sample_sizes(n_cells);
         for (size_t c = 0; c < n_cells; ++c) sample_sizes[c] = sample_keep(cell_sizes[c], stride);
-        auto sample = detail::scan_cells<Key>(n, stride, n_threads, sample_sizes, floors, visit_rows);
+        auto sample = scan_cells<Key, Entries>(n, stride, n_threads, sample_sizes, floors, visit_rows);
         for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
             const size_t c = sample.cells[slot];
             // -inf when fewer keys than wanted reached the coarser floor: no floor.
@@ -302,7 +328,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         }
     }
 
-    auto result = detail::scan_cells<Key>(n, 1, n_threads, cell_sizes, floors, visit_rows);
+    auto result = scan_cells<Key, Entries>(n, 1, n_threads, cell_sizes, floors, visit_rows);
     std::vector<int64_t> retry_sizes(n_cells, 0);
     bool retry = false;
     for (size_t slot = 0; slot < result.cells.size(); ++slot) {
@@ -312,7 +338,7 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
         }
     }
     if (retry) {  // a floor was set too high: rescan those cells with no floor
-        auto redo = detail::scan_cells<Key>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
+        auto redo = scan_cells<Key, Entries>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
                                             visit_rows);
         for (size_t r = 0; r < redo.cells.size(); ++r) {
             const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
@@ -333,6 +359,25 @@ void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested
                    [&](int64_t slot, int) { result.tops[static_cast<size_t>(slot)].cut_to_size(); });
     for (auto& top : result.tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
 #endif
+}
+
+}  // namespace detail
+
+// Run a selection over rows [0, n): visit_rows(first, last, stride, sink)
+// visits rows first, first + stride, ... < last and calls
+// sink.offer(cell, key, row) for each cell a row competes in (the sink is a
+// CellSink<Key, Entries> for one of two Entries types: visitors take it as
+// `auto&`); every cell c keeps its best cell_sizes[c] rows (none if <= 0);
+// out_mask[row] = 1 for every selected row.  The result is independent of
+// n_threads.
+template <class Key, class VisitRows>
+void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows visit_rows,
+                 uint8_t* out_mask) {
+    if (n <= static_cast<int64_t>(UINT32_MAX)) {
+        detail::select_rows_with<Key, CompactEntries<Key>>(n, n_threads, requested_sizes, visit_rows, out_mask);
+    } else {
+        detail::select_rows_with<Key, WideEntries<Key>>(n, n_threads, requested_sizes, visit_rows, out_mask);
+    }
 }
 
 }  // namespace labelsieve
