@@ -75,6 +75,34 @@ TEST_CASE("TopM merging per-worker sets gives the serial answer") {
     }
 }
 
+TEST_CASE("TopM with packed entries selects what the wide pairs select (ties, NaN, -0, rows near 2^32)") {
+    // Packed entries hold ~row in 32 bits: rows up to 2^32 - 1 must keep their order.
+    const auto scores = tied_scores(3000, 9, true);
+    for (const int64_t base : {int64_t{0}, int64_t{UINT32_MAX} - 3000}) {
+        for (int64_t m : {1, 7, 500, 2999, 4000}) {
+            TopM<float, WideEntries<float>> wide(m, -0.45f);
+            TopM<float, PackedEntries> packed(m, -0.45f), left(m, -0.45f), right(m, -0.45f);
+            for (int64_t i = 0; i < 3000; ++i) {
+                const float key = i % 101 == 0 ? -0.0f : -scores[static_cast<size_t>(i)];
+                wide.offer(key, base + i);
+                packed.offer(key, base + i);
+                (i % 2 ? left : right).offer(key, base + i);
+            }
+            left.merge_from(right);
+            std::set<int64_t> want, got, merged;
+            wide.for_each_selected([&](int64_t r) { want.insert(r); });
+            packed.for_each_selected([&](int64_t r) { got.insert(r); });
+            left.for_each_selected([&](int64_t r) { merged.insert(r); });
+            CAPTURE(base);
+            CAPTURE(m);
+            CHECK(got == want);
+            CHECK(merged == want);
+            CHECK(packed.complete() == wide.complete());
+            CHECK(packed.key_at_rank(m / 2) == wide.key_at_rank(m / 2));
+        }
+    }
+}
+
 TEST_CASE("select_lowest: ties to the lower index, NaN last, tiny to huge counts, any thread count") {
     for (int64_t n : {1, 50, 20000, 100000}) {
         for (bool with_nan : {false, true}) {
