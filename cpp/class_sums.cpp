@@ -71,13 +71,14 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         int64_t* next = cursor.data() + part * k;
-        std::vector<ValueOf<T>> own(simd != SimdLevel::portable ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
+        const bool gathers = simd != SimdLevel::portable;
+        std::vector<ValueOf<T>> own(gathers ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
         for (int64_t block = begin; block < end; block += block_rows) {
             check_stop();
             const int64_t stop = std::min(end, block + block_rows);
             if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (stop - block) * k);
             if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
-                if (simd != SimdLevel::portable) {
+                if (gathers) {
                     // The block's own values a vector of rows per gather, then placed by class.
                     self_probs_simd<T, L, ValueOf<T>>(simd, labels, p, k, block, stop, own.data());  // labels checked above
                     for (int64_t i = block; i < stop; ++i) {
