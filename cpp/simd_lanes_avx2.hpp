@@ -85,12 +85,6 @@ LABELSIEVE_TARGET inline F gather(const Half* base, I offsets) { return _mm256_c
 LABELSIEVE_TARGET inline void store_gathered(Half* out, const Half* base, I offsets) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), gather_half_bits(base, offsets));
 }
-LABELSIEVE_TARGET inline void store_gathered(float* out, const float* base, I offsets) {
-    _mm256_storeu_ps(out, gather(base, offsets));
-}
-LABELSIEVE_TARGET inline void store_gathered(float* out, const Half* base, I offsets) {
-    _mm256_storeu_ps(out, gather(base, offsets));
-}
 
 LABELSIEVE_TARGET inline F add(F a, F b) { return _mm256_add_ps(a, b); }
 LABELSIEVE_TARGET inline F sub(F a, F b) { return _mm256_sub_ps(a, b); }
@@ -135,6 +129,7 @@ LABELSIEVE_TARGET inline F lookup(const Table16& table, I index) {
 }
 
 LABELSIEVE_TARGET inline void store(int32_t* out, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v); }
+LABELSIEVE_TARGET inline void store(float* out, F v) { _mm256_storeu_ps(out, v); }
 // The low byte of each lane.
 LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
     const __m256i low_bytes = _mm256_shuffle_epi8(

@@ -75,12 +75,6 @@ LABELSIEVE_TARGET inline F gather(const Half* base, I offsets) { return _mm512_c
 LABELSIEVE_TARGET inline void store_gathered(Half* out, const Half* base, I offsets) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), gather_half_bits(base, offsets));
 }
-LABELSIEVE_TARGET inline void store_gathered(float* out, const float* base, I offsets) {
-    _mm512_storeu_ps(out, gather(base, offsets));
-}
-LABELSIEVE_TARGET inline void store_gathered(float* out, const Half* base, I offsets) {
-    _mm512_storeu_ps(out, gather(base, offsets));
-}
 
 LABELSIEVE_TARGET inline F add(F a, F b) { return _mm512_add_ps(a, b); }
 LABELSIEVE_TARGET inline F sub(F a, F b) { return _mm512_sub_ps(a, b); }
@@ -114,6 +108,7 @@ LABELSIEVE_TARGET inline Table16 load_table16(const float* sixteen) { return Tab
 LABELSIEVE_TARGET inline F lookup(const Table16& table, I index) { return _mm512_permutexvar_ps(index, table.values); }
 
 LABELSIEVE_TARGET inline void store(int32_t* out, I v) { _mm512_storeu_si512(out, v); }
+LABELSIEVE_TARGET inline void store(float* out, F v) { _mm512_storeu_ps(out, v); }
 // The low byte of each lane.
 LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(v));
