@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cancel.hpp"
+#include "radix_select.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -161,19 +162,44 @@ private:
             return;
         }
         if (static_cast<int64_t>(items_.size()) <= m_) return;
-        partition_at(m_ - 1);
+        if constexpr (std::is_same_v<Entries, PackedEntries>) {
+            if (items_.size() >= kRadixFromItems) {
+                keep_from(largest_at_rank(items_.data(), items_.size(), static_cast<size_t>(m_ - 1)));
+            } else {
+                partition_at(m_ - 1);
+            }
+        } else {
+            partition_at(m_ - 1);
+        }
         items_.resize(static_cast<size_t>(m_));
         worst_ = items_[static_cast<size_t>(m_ - 1)];
         worst_key_ = KeyOrder<Key>::decode(Entries::code_of(worst_));
         full_ = true;
     }
 
+    // Packed entries only: move the m entries ranked at or before `worst`
+    // (the m-th best) to the front, `worst` last; the order of the others is
+    // not kept.  Equal packed entries are equal integers, so copies of
+    // `worst` fill whatever the strictly better ones leave.
+    void keep_from(Entry worst) {
+        size_t better = 0;
+        for (const Entry e : items_) {
+            items_[better] = e;
+            better += e > worst;  // branch-free: about half the candidates are kept
+        }
+        std::fill(items_.begin() + static_cast<std::ptrdiff_t>(better), items_.begin() + m_, worst);
+    }
     // Reorder so that items_[0..rank] are the best rank + 1 candidates and
     // items_[rank] is exactly the one ranked `rank`.
     void partition_at(int64_t rank) {
-        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(), Entries::ranks_before);
+        // A lambda, not the function's address, so that nth_element inlines the compare.
+        std::nth_element(items_.begin(), items_.begin() + rank, items_.end(),
+                         [](const Entry& a, const Entry& b) { return Entries::ranks_before(a, b); });
     }
 
+    // Cuts of at least this many packed candidates use radix selection
+    // (about 4x faster than nth_element on 45K candidates; slower on a few hundred).
+    static constexpr size_t kRadixFromItems = 4096;
     int64_t m_;
     Key floor_;
     int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not)

@@ -3,7 +3,9 @@
 // rows for every thread count.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <random>
 #include <set>
@@ -11,6 +13,7 @@
 
 #include "helpers.hpp"
 #include "primitives.hpp"
+#include "radix_select.hpp"
 #include "top_m.hpp"
 
 using namespace labelsieve;
@@ -99,6 +102,54 @@ TEST_CASE("TopM with packed entries selects what the wide pairs select (ties, Na
             CHECK(merged == want);
             CHECK(packed.complete() == wide.complete());
             CHECK(packed.key_at_rank(m / 2) == wide.key_at_rank(m / 2));
+        }
+    }
+}
+
+TEST_CASE("largest_at_rank equals the sorted order's value at every tested rank") {
+    std::mt19937_64 rng(21);
+    auto check_all_ranks = [](std::vector<uint64_t> values, const char* what) {
+        std::vector<uint64_t> sorted(values);
+        std::sort(sorted.begin(), sorted.end(), std::greater<>());
+        const size_t n = values.size();
+        for (size_t rank : {size_t{0}, size_t{1}, n / 3, n / 2, n - 2, n - 1}) {
+            CAPTURE(what);
+            CAPTURE(rank);
+            CHECK(largest_at_rank(values.data(), n, rank) == sorted[rank]);
+        }
+    };
+    std::vector<uint64_t> spread(20000), shared_top(20000), few_levels(20000), equal(5000, 42);
+    for (auto& v : spread) v = rng();
+    // The same high 40 bits: every round but the last two finds one full bucket.
+    for (auto& v : shared_top) v = (uint64_t{0xABCDEF1234} << 24) | (rng() & 0xFFFFFF);
+    for (auto& v : few_levels) v = (rng() % 7) << 50 | (rng() % 3);  // heavy duplicates
+    check_all_ranks(spread, "spread");
+    check_all_ranks(shared_top, "shared top bits");
+    check_all_ranks(few_levels, "few levels");
+    check_all_ranks(equal, "all equal");
+    check_all_ranks({UINT64_MAX, 0, UINT64_MAX - 1, 1}, "tiny");
+}
+
+TEST_CASE("TopM cuts thousands of packed candidates (radix selection) to what the wide pairs keep") {
+    const int64_t n = 30000;
+    const auto scores = tied_scores(n, 5, true);
+    for (const int64_t base : {int64_t{0}, int64_t{UINT32_MAX} - n}) {
+        for (int64_t m : {4095, 5000, 14999, 29999}) {
+            TopM<float, WideEntries<float>> wide(m);
+            TopM<float, PackedEntries> packed(m);
+            for (int64_t i = 0; i < n; ++i) {
+                const float key = i % 101 == 0 ? -0.0f : -scores[static_cast<size_t>(i)];
+                wide.offer(key, base + i);
+                packed.offer(key, base + i);
+            }
+            std::set<int64_t> want, got;
+            wide.for_each_selected([&](int64_t r) { want.insert(r); });
+            packed.for_each_selected([&](int64_t r) { got.insert(r); });
+            CAPTURE(base);
+            CAPTURE(m);
+            CHECK(got.size() == static_cast<size_t>(m));
+            CHECK(got == want);
+            CHECK(packed.worst_key() == wide.worst_key());
         }
     }
 }
