@@ -197,8 +197,9 @@ private:
                          [](const Entry& a, const Entry& b) { return Entries::ranks_before(a, b); });
     }
 
-    // Cuts of at least this many packed candidates use radix selection
-    // (about 4x faster than nth_element on 45K candidates; slower on a few hundred).
+    // Cuts of at least this many packed candidates use radix selection (the
+    // final cut of ~45K candidates per cell made the 10M x 10 pruning 15%
+    // faster; on a few hundred, nth_element's one pass wins).
     static constexpr size_t kRadixFromItems = 4096;
     int64_t m_;
     Key floor_;
