@@ -8,6 +8,7 @@
 // select_rows estimates them, and cells whose floor was too high are rescanned.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -44,6 +45,16 @@ struct RowGroups {
         }
     }
 };
+
+// How many of a group sample's best keys to keep (see sample_keep): a floor
+// set too high here costs a rescan of one group's rows only, not of every
+// row, so the margin is smaller (3 standard deviations plus 3), and never more
+// than m + 1 (no more than m sampled rows can lie among the best m).
+inline int64_t group_sample_keep(int64_t m, int64_t stride) {
+    if (m <= 0) return 0;
+    const double expected = static_cast<double>(m) / static_cast<double>(stride);
+    return std::min(m + 1, static_cast<int64_t>(expected + 3.0 * std::sqrt(expected) + 3.0));
+}
 
 // Cells g * cells_per_group + j belong to group g.  visit_list(rows, count,
 // stride, sink) offers rows[0], rows[stride], ... (< count) to their cells.
@@ -87,7 +98,7 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
         std::vector<Key> start_floors(sizes.size(), kNoFloor);
         if (count >= kMinRows) {
             std::vector<int64_t> sample_sizes(sizes.size(), 0);
-            for (size_t j = 0; j < sizes.size(); ++j) sample_sizes[j] = sample_keep(sizes[j], kStride);
+            for (size_t j = 0; j < sizes.size(); ++j) sample_sizes[j] = group_sample_keep(sizes[j], kStride);
             auto sample = scan(sample_sizes, start_floors, kStride);
             for (size_t j = 0; j < sizes.size(); ++j) {
                 if (sizes[j] > 0) start_floors[j] = sample[j].key_at_rank(sample_sizes[j] - 1);

@@ -255,3 +255,33 @@ TEST_CASE("prune_by_noise_rate with many classes (rows grouped by label): refere
         CHECK(rate == want);
     }
 }
+
+TEST_CASE("grouped prune_by_noise_rate: a group whose best rows are all sampled rows is rescanned, same answer") {
+    // Row i has label i % k and is the (i / k)-th row of its group; the group
+    // samples every 16th of its rows.  For cell (y, y + 1) only the sampled
+    // rows score high, so the floor from the sample sits above the best m:
+    // fewer than m rows reach it and that cell must be rescanned.
+    const int64_t k = 32, per_group = 2048, n = k * per_group, m = 100;
+    testdata::Problem d{n, k, std::vector<int64_t>(static_cast<size_t>(n)),
+                        std::vector<float>(static_cast<size_t>(n * k), 0.01f)};
+    std::vector<int64_t> counts(static_cast<size_t>(k * k), 0);
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t y = i % k, j = (y + 1) % k, v = i / k;
+        d.labels[static_cast<size_t>(i)] = y;
+        d.p[static_cast<size_t>(i * k + j)] = v % 16 == 0 ? 0.5f + static_cast<float>(v) * 1e-5f
+                                                          : 0.02f + static_cast<float>(v % 16) * 1e-4f;
+        counts[static_cast<size_t>(j * k + y)] = m;  // prune_counts[true class, given class]
+    }
+    const std::vector<uint8_t> ok(static_cast<size_t>(k), 1);
+    const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
+    int64_t selected = 0;
+    for (uint8_t flag : want) selected += flag;
+    REQUIRE(selected == k * m);
+    for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
+        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
+                                            threads);
+        CHECK(rate == want);
+    }
+}
