@@ -4,7 +4,7 @@ answers, and the heavy passes run without the GIL.
 * 8 threads, each on its own dataset (different N, K, dtype, filter), all
   started together; every result must equal the one computed serially.
 * GIL: while one thread runs a primitive over a large array, the main
-  thread keeps executing Python bytecode (no stall as long as a call); and
+  thread keeps executing Python bytecode (stalled well under half the time); and
   (on an idle machine) two concurrent single-threaded calls take clearly
   less wall time than the same two calls in sequence.
 """
@@ -87,11 +87,19 @@ def test_same_input_from_many_threads():
             assert np.array_equal(a, b)
 
 
-def longest_stall_while(calls) -> tuple[float, float]:
+# A gap this long in the main thread's loop is a stall: far above the 5 ms GIL
+# switch interval, well below one judged call (>= 50 ms).
+STALL_GAP = 0.02
+
+
+def blocked_share_while(calls) -> tuple[float, float]:
     """Run the calls on a worker thread while the main thread loops on Python
-    bytecode; return (the main thread's longest gap between two iterations,
-    the shortest call).  A call that held the GIL for its whole duration
-    would stall the main thread for about that long."""
+    bytecode; return (the share of the elapsed time the main thread spent in
+    stalls, the shortest call).  A call that holds the GIL stalls the main
+    thread for all of its duration (share near 1); a released GIL leaves only
+    OS scheduling gaps.  A share, unlike the longest single gap, is not decided
+    by one descheduling on a loaded machine (CI once saw a 47 ms gap beside
+    57 ms calls that release the GIL)."""
     durations = []
 
     def worker():
@@ -100,29 +108,29 @@ def longest_stall_while(calls) -> tuple[float, float]:
             fn()
             durations.append(time.perf_counter() - start)
 
-    ticks = []
+    ticks = [time.perf_counter()]
     thread = threading.Thread(target=worker)
     thread.start()
     while thread.is_alive():
         ticks.append(time.perf_counter())
     thread.join()
-    return float(np.max(np.diff(ticks))), min(durations)
+    gaps = np.diff(ticks)
+    return float(gaps[gaps > STALL_GAP].sum() / (ticks[-1] - ticks[0])), min(durations)
 
 
 def test_stall_detector_detects_a_held_gil():
     """The measurement itself: sorting a list holds the GIL, and is caught."""
     values = list(np.random.default_rng(0).permutation(1_500_000).tolist())
-    stall, shortest = longest_stall_while([lambda: sorted(values)] * 2)
-    assert stall > 0.5 * shortest
+    share, shortest = blocked_share_while([lambda: sorted(values)] * 2)
+    assert shortest > STALL_GAP and share > 0.75
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_primitives_release_the_gil(backend):
     """While a primitive runs on another thread the main thread keeps running
-    Python: its longest stall stays well below the duration of one call
-    (a held GIL would stall it for the whole call).  Unlike a wall-time
-    ratio this holds on a loaded machine too, as long as calls are much
-    longer than OS scheduling gaps."""
+    Python: it is stalled for well under half the time (a held GIL would stall
+    it throughout).  The best of three tries is judged: a held GIL fails every
+    try, a passing load spike does not."""
     from labelsieve._backend import get_backend
 
     module = get_backend(backend)
@@ -138,12 +146,15 @@ def test_primitives_release_the_gil(backend):
         ]
         for fn in calls:
             fn()  # compile / warm up
-        stall, shortest = longest_stall_while(calls * 2)
-        if shortest > 0.05:
+        share, shortest = blocked_share_while(calls * 2)
+        if shortest > 2.5 * STALL_GAP:
             break
     else:
         pytest.skip(f"calls of {shortest * 1e3:.0f} ms are too short to judge on this machine")
-    assert stall < 0.5 * shortest, f"main thread stalled {stall * 1e3:.0f} ms during {shortest * 1e3:.0f} ms calls"
+    shares = [share]
+    while shares[-1] >= 0.5 and len(shares) < 3:
+        shares.append(blocked_share_while(calls * 2)[0])
+    assert min(shares) < 0.5, f"main thread stalled for {shares} of the time during calls of >= {shortest * 1e3:.0f} ms"
 
 
 def load_is_low() -> bool:
