@@ -14,6 +14,7 @@
 #include "helpers.hpp"
 #include "primitives.hpp"
 #include "radix_select.hpp"
+#include "simd.hpp"
 #include "top_m.hpp"
 
 using namespace labelsieve;
@@ -285,3 +286,29 @@ TEST_CASE("grouped prune_by_noise_rate: a group whose best rows are all sampled 
         CHECK(rate == want);
     }
 }
+
+#if LABELSIEVE_SIMD_BUILT
+TEST_CASE("pruning scan: a row with more SIMD chunks than the scan's record buffer holds (K = 40000)") {
+    // 40000 classes are 2500 AVX-512 (5000 AVX2) chunks per row, more than one
+    // flush of the scan's records; every chunk reaches its -inf floor.
+    const SimdLevel level = simd_level();
+    if (level == SimdLevel::portable) return;
+    const int64_t k = 40000, n = 3, target = k - 7;
+    const std::vector<int64_t> labels(static_cast<size_t>(n), 0);  // only class 0's floor row is read
+    std::vector<float> p(static_cast<size_t>(n * k), 0.0f);
+    const float target_values[n] = {0.3f, 0.5f, 0.4f};
+    for (int64_t i = 0; i < n; ++i) {
+        p[static_cast<size_t>(i * k)] = 0.1f;
+        p[static_cast<size_t>(i * k + target)] = target_values[i];
+    }
+    std::vector<float> floors(static_cast<size_t>(k), -INFINITY);
+    std::vector<int32_t> slot_of(static_cast<size_t>(k), -1);
+    slot_of[static_cast<size_t>(target)] = 0;  // one cell selects: (class 0, column target)
+    TopM<float, PackedEntries> top(2);
+    CellSink<float, PackedEntries> sink(floors.data(), slot_of.data(), &top);
+    CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, nullptr, 0, n, 1, sink));
+    std::set<int64_t> selected;
+    top.for_each_selected([&](int64_t row) { selected.insert(row); });
+    CHECK(selected == std::set<int64_t>{1, 2});
+}
+#endif
