@@ -189,3 +189,20 @@ def test_entry_points_script_reports_every_target():
     assert (report["n"], report["k"]) == (3000, 7)
     assert set(report["ms"]) == {"one pass", "find_issues", "confident_joint", "label_quality_scores"}
     assert all(ms > 0 for ms in report["ms"].values())
+
+
+def test_breakdown_script_times_each_step_inside_find_issues():
+    """bench/find_issues_breakdown.py (RESULTS.md's breakdown tables) on a small input:
+    each step is timed from inside the call (a step find_issues no longer calls
+    would leave no sample and fail the script)."""
+    import re
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, str(HERE / "find_issues_breakdown.py"), "--n", "3000", "--k", "7", "--repeat", "1"],
+        check=True, capture_output=True, text=True,
+    )
+    ms = dict(re.findall(r"^  (\S.*?)\s+([0-9.]+) ms", out.stdout, flags=re.M))
+    assert set(ms) == {"find_issues", "class pass", "joint pass", "pruning"}
+    assert all(float(v) > 0 for v in ms.values())
+    assert sum(float(ms[s]) for s in ("class pass", "joint pass", "pruning")) <= float(ms["find_issues"])

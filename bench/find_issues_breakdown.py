@@ -1,0 +1,60 @@
+"""Where a default find_issues call spends its time: the C++ backend's
+class pass, joint pass and pruning, each timed inside the call, as ratios to
+one read of the array (``pred_probs.sum()``); best of --repeat calls.
+
+    python bench/find_issues_breakdown.py --n 10000000 --k 10 [--n-jobs 1]
+
+Run two checkouts in turn (alternating) to compare commits; only same-run
+ratios mean something on a shared machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import labelsieve
+from labelsieve._backend import get_backend
+from noisy_data import noisy_predictions
+from timing import best_ms, shape_parser
+
+STEPS = {"class_sums": "class pass", "joint_pass": "joint pass", "prune_by_noise_rate": "pruning"}
+
+
+def timed_steps(module) -> dict[str, list[float]]:
+    """Wrap the module's step primitives with timers; returns the lists they fill."""
+    times: dict[str, list[float]] = {name: [] for name in STEPS}
+    for name in STEPS:
+        primitive = getattr(module, name)
+
+        def timed(*args, _primitive=primitive, _name=name, **kwargs):
+            start = time.perf_counter()
+            result = _primitive(*args, **kwargs)
+            times[_name].append(time.perf_counter() - start)
+            return result
+
+        setattr(module, name, timed)
+    return times
+
+
+def main() -> None:
+    parser = shape_parser(__doc__.splitlines()[0], repeat=5)
+    args = parser.parse_args()
+    labels, probs = noisy_predictions(args.n, args.k, "float32", seed=0)
+    times = timed_steps(get_backend("cpp"))
+    labelsieve.find_issues(labels[:2000], probs[:2000], n_jobs=args.n_jobs, backend="cpp")  # warm up
+    for samples in times.values():
+        samples.clear()
+    one = best_ms(lambda: probs.sum(), args.repeat)
+    total = best_ms(lambda: labelsieve.find_issues(labels, probs, n_jobs=args.n_jobs, backend="cpp"), args.repeat)
+    print(f"{args.n} x {args.k} float32, n_jobs={args.n_jobs}: one read {one:.3f} ms")
+    print(f"  {'find_issues':12s} {total:9.3f} ms  {total / one:5.2f}x one read")
+    for name, label in STEPS.items():
+        ms = min(times[name]) * 1e3
+        print(f"  {label:12s} {ms:9.3f} ms  {ms / one:5.2f}x one read")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
