@@ -56,8 +56,8 @@ inline int64_t group_sample_keep(int64_t m, int64_t stride) {
     return std::min(m + 1, static_cast<int64_t>(expected + 3.0 * std::sqrt(expected) + 3.0));
 }
 
-// Cells g * cells_per_group + j belong to group g.  visit_list(rows, count,
-// stride, sink) offers rows[0], rows[stride], ... (< count) to their cells.
+// Cells g * cells_per_group + j belong to group g.  visit_list(g, rows, count,
+// stride, sink) offers group g's rows[0], rows[stride], ... (< count) to their cells.
 template <class Key, class VisitList>
 void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int n_threads,
                           const std::vector<int64_t>& requested_sizes, VisitList visit_list, uint8_t* out_mask) {
@@ -92,7 +92,7 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
                 group_floors[j] = set_sizes[j] > 0 ? set_floors[j] : kClosed;
             }
             CellSink<Key, CompactEntries<Key>> sink(floors.data(), slot_of.data(), tops.data());
-            visit_list(rows, count, stride, sink);
+            visit_list(g, rows, count, stride, sink);
             return tops;
         };
         std::vector<Key> start_floors(sizes.size(), kNoFloor);

@@ -35,8 +35,8 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
     }
     LabelGuard guard(k);
     const SimdLevel simd = simd_level();
-    auto visit_row = [&](int64_t i, auto& sink) {
-        const L y = labels[i];
+    // y: the row's label (read by the caller, known for rows of a label group).
+    auto visit_row = [&](int64_t i, int64_t y, auto& sink) {
         if (!guard.ok(y)) return;
         const T* row = p + i * k;
         const V own = F::load(row[y]);
@@ -46,17 +46,25 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
             if (key >= floors[j]) sink.offer(static_cast<size_t>(y * k + j), key, i);
         }
     };
-    // Rows first, first + stride, ... < last, or row_list[those] when given.
-    auto visit = [&](const uint32_t* row_list, int64_t first, int64_t last, int64_t stride, auto& sink) {
+    // Rows first, first + stride, ... < last, or row_list[those] when given
+    // (rows that all have the label list_label).
+    auto visit = [&](const uint32_t* row_list, int64_t list_label, int64_t first, int64_t last, int64_t stride,
+                     auto& sink) {
         if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
             if (simd != SimdLevel::portable) {
-                if (!noise_rate_rows_simd<T, L>(simd, labels, p, k, row_list, first, last, stride, sink)) guard.mark_bad();
+                if (!noise_rate_rows_simd<T, L>(simd, labels, p, k, row_list, list_label, first, last, stride, sink)) {
+                    guard.mark_bad();
+                }
                 return;
             }
         }
         for (int64_t v = first; v < last; v += stride) {
             check_stop_every(v);
-            visit_row(row_list ? static_cast<int64_t>(row_list[v]) : v, sink);
+            if (row_list) {
+                visit_row(static_cast<int64_t>(row_list[v]), list_label, sink);
+            } else {
+                visit_row(v, static_cast<int64_t>(labels[v]), sink);
+            }
         }
     };
     // With many classes, rows grouped by label keep each label's sets in
@@ -66,15 +74,15 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
         guard.throw_if_bad();
         select_rows_by_group<V>(
             groups, k, n_threads, cell_sizes,
-            [&](const uint32_t* rows, int64_t count, int64_t stride, auto& sink) {
-                visit(rows, 0, count, stride, sink);
+            [&](int64_t label, const uint32_t* rows, int64_t count, int64_t stride, auto& sink) {
+                visit(rows, label, 0, count, stride, sink);
             },
             out_mask);
         return;
     }
     select_rows<V>(
         n, n_threads, cell_sizes,
-        [&](int64_t first, int64_t last, int64_t stride, auto& sink) { visit(nullptr, first, last, stride, sink); },
+        [&](int64_t first, int64_t last, int64_t stride, auto& sink) { visit(nullptr, -1, first, last, stride, sink); },
         out_mask);
     guard.throw_if_bad();
 }

@@ -46,7 +46,7 @@ SimdLevel simd_level();
 //
 // noise_rate_rows: the pruning scan over rows first, first + stride, ... <
 // last (or, with a row_list, over row_list[first], row_list[first + stride],
-// ...): for a row with label y, offers sink.offer(y * k + j, key, row) for
+// ..., rows that all have the label list_label): for a row with label y, offers sink.offer(y * k + j, key, row) for
 // every j with key = T(p[j] - p[y]) >= floors[j], where floors is the sink's
 // dense floor row for class y.
 //
@@ -61,8 +61,8 @@ SimdLevel simd_level();
     TARGET bool joint_rows(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule, float boost,     \
                            int64_t begin, int64_t end, int32_t* out_guess, uint8_t* out_flags, int64_t* joint);        \
     template <class T, class L, class Sink>                                                                            \
-    TARGET bool noise_rate_rows(const L* labels, const T* p, int64_t k, const uint32_t* row_list, int64_t first,       \
-                                int64_t last, int64_t stride, Sink& sink);                                             \
+    TARGET bool noise_rate_rows(const L* labels, const T* p, int64_t k, const uint32_t* row_list, int64_t list_label,  \
+                                int64_t first, int64_t last, int64_t stride, Sink& sink);                              \
     template <class T, class L, class O>                                                                               \
     TARGET bool self_probs(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out);                \
     template <class T>                                                                                                 \
@@ -87,10 +87,10 @@ bool joint_rows_simd(SimdLevel level, const L* labels, const T* p, int64_t k, co
 
 template <class T, class L, class Sink>
 bool noise_rate_rows_simd(SimdLevel level, const L* labels, const T* p, int64_t k, const uint32_t* row_list,
-                          int64_t first, int64_t last, int64_t stride, Sink& sink) {
+                          int64_t list_label, int64_t first, int64_t last, int64_t stride, Sink& sink) {
     return level == SimdLevel::avx512
-               ? avx512::noise_rate_rows<T, L, Sink>(labels, p, k, row_list, first, last, stride, sink)
-               : avx2::noise_rate_rows<T, L, Sink>(labels, p, k, row_list, first, last, stride, sink);
+               ? avx512::noise_rate_rows<T, L, Sink>(labels, p, k, row_list, list_label, first, last, stride, sink)
+               : avx2::noise_rate_rows<T, L, Sink>(labels, p, k, row_list, list_label, first, last, stride, sink);
 }
 
 template <class T, class L, class O>

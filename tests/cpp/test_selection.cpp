@@ -306,9 +306,35 @@ TEST_CASE("pruning scan: a row with more SIMD chunks than the scan's record buff
     slot_of[static_cast<size_t>(target)] = 0;  // one cell selects: (class 0, column target)
     TopM<float, PackedEntries> top(2);
     CellSink<float, PackedEntries> sink(floors.data(), slot_of.data(), &top);
-    CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, nullptr, 0, n, 1, sink));
+    CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, nullptr, -1, 0, n, 1, sink));
     std::set<int64_t> selected;
     top.for_each_selected([&](int64_t row) { selected.insert(row); });
     CHECK(selected == std::set<int64_t>{1, 2});
+}
+
+TEST_CASE("pruning scan: rows from a label group take the group's label, not the labels array") {
+    const SimdLevel level = simd_level();
+    if (level == SimdLevel::portable) return;
+    const int64_t k = 40, n = 6, group_label = 2, target = 33;
+    // The labels array says 0 (whose floors are all +inf): a scan that read it would offer nothing.
+    const std::vector<int64_t> labels(static_cast<size_t>(n), 0);
+    std::vector<float> p(static_cast<size_t>(n * k), 0.0f);
+    const float target_values[n] = {0.9f, 0.5f, 0.9f, 0.2f, 0.9f, 0.4f};  // rows 0, 2, 4 are not listed
+    for (int64_t i = 0; i < n; ++i) {
+        p[static_cast<size_t>(i * k + group_label)] = 0.1f;
+        p[static_cast<size_t>(i * k + target)] = target_values[i];
+    }
+    std::vector<float> floors(static_cast<size_t>(k * k), INFINITY);
+    floors[static_cast<size_t>(group_label * k + target)] = -INFINITY;
+    std::vector<int32_t> slot_of(static_cast<size_t>(k * k), -1);
+    slot_of[static_cast<size_t>(group_label * k + target)] = 0;
+    TopM<float, PackedEntries> top(2);
+    CellSink<float, PackedEntries> sink(floors.data(), slot_of.data(), &top);
+    const std::vector<uint32_t> group_rows = {1, 3, 5};
+    CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, group_rows.data(), group_label, 0, 3,
+                                               1, sink));
+    std::set<int64_t> selected;
+    top.for_each_selected([&](int64_t row) { selected.insert(row); });
+    CHECK(selected == std::set<int64_t>{1, 5});
 }
 #endif
