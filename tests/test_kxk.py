@@ -23,6 +23,33 @@ def test_round_preserving_sum_spec_examples(values, expected):
     assert _kxk.round_preserving_sum(np.array(values)).tolist() == expected
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("k", [1, 3, 8, 9, 17, 130])
+def test_row_rounding_matches_cleanlab_row_by_row(k, order):
+    """The vectorised row rounding gives each row what cleanlab's round_preserving_sum
+    gives it alone: rows that need +-1 moves, rows that do not, integer input,
+    Fortran order (the calibrated joint's), magnitudes where the summation order shows,
+    and NaN rows (left unadjusted by both)."""
+    rng = np.random.default_rng(k)
+    scaled = rng.random((k, k)) * 10.0 ** rng.integers(-2, 12, size=(k, k))
+    halves = np.floor(rng.random((k, k)) * 20) + 0.5  # every entry a tie: most rows need moves
+    integers = rng.integers(0, 1000, size=(k, k))
+    with_nan = rng.random((k, k)) * 7
+    with_nan[0, 0] = np.nan
+    # 2^53 then 0.6s: added one by one the small values vanish, pairwise they do not,
+    # and the rounded totals (so the moves) differ.
+    summation_order = rng.random((k, k)) * 7
+    summation_order[0] = 0.6
+    summation_order[0, 0] = 2.0**53
+    for matrix in (scaled, halves, integers, with_nan, summation_order):
+        matrix = np.asarray(matrix, order=order)
+        expected = [cl_util.round_preserving_sum(row) for row in matrix]
+        got = _kxk.round_preserving_row_totals(matrix)
+        assert got.dtype == np.int64 and got.shape == (k, k)
+        for row, want in zip(got, expected):
+            np.testing.assert_array_equal(row, np.asarray(want).astype(np.int64))
+
+
 def test_keep_at_least_n_per_class_spec_examples():
     m = np.array([[1, 3, 0], [3, 10, 5], [2, 2, 4]])
     assert _kxk.keep_at_least_n_per_class(m, 5, 1.0).tolist() == [[5, 3, 0], [1, 10, 4], [0, 2, 5]]

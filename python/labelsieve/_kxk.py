@@ -42,8 +42,23 @@ def round_preserving_sum(values: np.ndarray) -> np.ndarray:
 
 
 def round_preserving_row_totals(matrix: np.ndarray) -> np.ndarray:
-    rows = [round_preserving_sum(row) for row in np.asarray(matrix)]
-    return np.array(rows, dtype=np.int64).reshape(np.shape(matrix))
+    """round_preserving_sum of every row.  Rows whose rounded entries already
+    add up to their rounded total (nearly all of them) are rounded in one
+    vectorised step; only the others go through the per-row loop, which
+    took ~0.1 s per K x K matrix at K = 1000 when run on every row."""
+    # C order: each row's sum is then the pairwise sum np.sum gives the row alone.
+    floats = np.ascontiguousarray(matrix, dtype=np.float64)
+    if floats.ndim != 2:
+        rows = [round_preserving_sum(row) for row in floats]
+        return np.array(rows, dtype=np.int64).reshape(np.shape(matrix))
+    ints = np.round(floats)
+    with np.errstate(invalid="ignore"):
+        # NaN totals compare False, as in round_preserving_sum's loop condition.
+        uneven = np.abs(np.round(ints.sum(axis=1)) - np.round(floats.sum(axis=1))) > ROUNDING_SLACK
+        result = ints.astype(np.int64)
+    for row in np.flatnonzero(uneven):
+        result[row] = round_preserving_sum(floats[row])
+    return result
 
 
 def calibrate(confident_joint: np.ndarray, counts: np.ndarray) -> np.ndarray:
