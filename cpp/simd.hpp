@@ -46,9 +46,10 @@ SimdLevel simd_level();
 //
 // noise_rate_rows: the pruning scan over rows first, first + stride, ... <
 // last (or, with a row_list, over row_list[first], row_list[first + stride],
-// ..., rows that all have the label list_label): for a row with label y, offers sink.offer(y * k + j, key, row) for
-// every j with key = T(p[j] - p[y]) >= floors[j], where floors is the sink's
-// dense floor row for class y.
+// ..., rows that all have the label list_label): for a row with label y,
+// offers sink.offer(y * k + j, key, row) for every j with
+// key = T(p[j] - p[y]) >= floors[j], where floors is the sink's dense floor
+// row for class y.
 //
 // self_probs: out[i - begin] = p[i * k + labels[i]] for rows [begin, end);
 // O is T (the stored bits) or float (the exact widened value).
