@@ -25,10 +25,9 @@ from types import ModuleType
 import numpy as np
 
 import labelsieve
+from find_issues_breakdown import STEPS, timed
 from labelsieve._backend import get_backend
 from noisy_data import noisy_predictions
-
-STEPS = {"class_sums": "class pass", "joint_pass": "joint pass", "prune_by_noise_rate": "pruning"}
 
 
 def load_extension(path: str, alias: str) -> ModuleType:
@@ -48,31 +47,20 @@ def load_extension(path: str, alias: str) -> ModuleType:
 
 
 class Build:
-    """One build's primitives, timed per step while installed."""
+    """One build's primitives (the steps timed), installed in turn on the backend module."""
 
-    def __init__(self, label: str, module: ModuleType):
-        self.label = label
-        self.module = module
+    def __init__(self, module: ModuleType):
         self.times: dict[str, list[float]] = {name: [] for name in ["find_issues", *STEPS]}
+        self.primitives = {
+            name: timed(primitive, self.times[name]) if name in STEPS else primitive
+            for name, primitive in vars(module).items()
+            if not name.startswith("_") and callable(primitive)
+        }
 
     def install(self, core: ModuleType) -> None:
         """Point the backend module's primitives at this build's."""
-        for name in dir(self.module):
-            primitive = getattr(self.module, name)
-            if name.startswith("_") or not callable(primitive):
-                continue
-            if name in STEPS:
-                primitive = self._timed(name, primitive)
+        for name, primitive in self.primitives.items():
             setattr(core, name, primitive)
-
-    def _timed(self, name: str, primitive):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            result = primitive(*args, **kwargs)
-            self.times[name].append(time.perf_counter() - start)
-            return result
-
-        return timed
 
 
 def main() -> None:
@@ -87,7 +75,7 @@ def main() -> None:
 
     core = get_backend("cpp")
     originals = {name: getattr(core, name) for name in dir(core) if not name.startswith("_")}
-    builds = [Build("A", load_extension(args.old, "ab_old")), Build("B", load_extension(args.new, "ab_new"))]
+    builds = [Build(load_extension(args.old, "ab_old")), Build(load_extension(args.new, "ab_new"))]
     labels, probs = noisy_predictions(args.n, args.k, "float32", seed=0)
 
     def run(build: Build):

@@ -22,19 +22,23 @@ from timing import best_ms, shape_parser
 STEPS = {"class_sums": "class pass", "joint_pass": "joint pass", "prune_by_noise_rate": "pruning"}
 
 
+def timed(primitive, samples: list[float]):
+    """`primitive`, appending each call's duration in seconds to `samples`."""
+
+    def call(*args, **kwargs):
+        start = time.perf_counter()
+        result = primitive(*args, **kwargs)
+        samples.append(time.perf_counter() - start)
+        return result
+
+    return call
+
+
 def timed_steps(module) -> dict[str, list[float]]:
     """Wrap the module's step primitives with timers; returns the lists they fill."""
     times: dict[str, list[float]] = {name: [] for name in STEPS}
     for name in STEPS:
-        primitive = getattr(module, name)
-
-        def timed(*args, _primitive=primitive, _name=name, **kwargs):
-            start = time.perf_counter()
-            result = _primitive(*args, **kwargs)
-            times[_name].append(time.perf_counter() - start)
-            return result
-
-        setattr(module, name, timed)
+        setattr(module, name, timed(getattr(module, name), times[name]))
     return times
 
 
