@@ -239,6 +239,54 @@ def test_large_class_sums_and_joint_pass_are_thread_independent():
     assert results[0] == results[1] == results[2]
 
 
+@pytest.mark.parametrize("paper", [False, True], ids=["argmax_rule", "paper_rule"])
+@pytest.mark.parametrize("dtype", PROB_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_wide_rows_joint_pass_matches_cpp_on_special_values(dtype, paper):
+    """Rows of at least VECTOR_ROW_FROM_K classes take the vectorised verdict
+    (the largest value before and after the label); with exact ties (the
+    label's own value repeated before or after it), signed zeros, zero rows
+    and labels at either end it must give the compares' answer: the C++
+    loop's and the reference's.  (NaN and infinities are rejected before
+    any pass; NaN rows take the compares.)"""
+    from labelsieve._backend import get_backend
+    from labelsieve._numba._kernels import VECTOR_ROW_FROM_K
+
+    try:
+        cpp = get_backend("cpp")
+    except ImportError:
+        pytest.skip("the compiled extension is not built")
+    rng = np.random.default_rng(29)
+    n, k = 900, VECTOR_ROW_FROM_K + 36
+    p = np.round(rng.dirichlet(np.full(k, 0.3), n), 2)  # many exact ties
+    labels = rng.integers(0, k, n)
+    labels[::5], labels[1::5] = 0, k - 1
+    specials = np.array([0.0, -0.0, 1.0, 0.5])
+    for row in range(0, n, 2):
+        p[row, rng.integers(0, k, 3)] = rng.choice(specials, 3)
+    tied = np.arange(3, n, 4)  # the label's value repeated before or after it
+    p[tied, rng.integers(0, k, tied.size)] = p[tied, labels[tied]]
+    p[7::9, :] = -0.0
+    p[8::9, :] = 0.0
+    p = np.ascontiguousarray(p.astype(dtype))
+    acc = _passes.accumulator_dtype(p.dtype)
+    cuts = {
+        "all_confident": np.zeros(k, acc),
+        "data_values": np.ascontiguousarray(p[rng.integers(0, n, k), np.arange(k)].astype(acc)),
+        "sparse": np.full(k, 0.3, acc),
+    }
+    for name, cut in cuts.items():
+        results = []
+        for backend in (nb, cpp, reference_backend):
+            guess, joint = np.full(n, 99, np.int32), np.full((k, k), 7, np.int64)
+            flags = np.full(n, 99, np.uint8)
+            with np.errstate(all="ignore"):
+                backend.joint_pass(labels, p, cut, paper, guess, joint, flags, 2)
+            results.append((guess, joint, flags))
+        for what, got, by_cpp, by_reference in zip(("guess", "joint", "flags"), *results):
+            assert_same(got, by_cpp, f"{what} (cut {name}, {np.dtype(dtype).name}, against cpp)")
+            assert_same(got, by_reference, f"{what} (cut {name}, {np.dtype(dtype).name}, against the reference)")
+
+
 # --- float16 bit conversion -------------------------------------------------
 
 

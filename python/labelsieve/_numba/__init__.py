@@ -97,7 +97,7 @@ def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_fl
     with _threads(n_threads):
         ok = _kernels.joint_pass(
             _carrier(labels), p, _carrier(cut), bool(paper_rule), boost,
-            _out(out_guess), _out(out_joint), _out(out_flags),
+            _out(out_guess), _out(out_joint), _out(out_flags), numba.get_num_threads(),
         )
     _require_labels_in_range(ok, pred_probs)
 
