@@ -154,7 +154,7 @@ def prune_by_noise_rate(labels, pred_probs, prune_counts, class_ok, out_mask, n_
     with _threads(n_threads):
         ok = _kernels.prune_by_noise_rate(
             _carrier(labels), _carrier(pred_probs), _carrier(prune_counts), _carrier(class_ok),
-            _out(out_mask),
+            _out(out_mask), numba.get_num_threads(),
         )
     _require_labels_in_range(ok, pred_probs)
 

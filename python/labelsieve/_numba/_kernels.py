@@ -488,13 +488,13 @@ def _cell_sizes(prune_counts, k, size):
 
 
 @njit(**_JIT)
-def _count_reaching(labels, p, rows, floors):
+def _count_reaching(labels, p, rows, first, last, floors):
     """counts[f, j]: keys p[i, j] - p[i, labels[i]] >= floors[f, j], where f is
-    labels[i] over rows 0..N-1 (``rows`` empty) or 0 over the listed rows
-    (all of one given class, whose floor row is floors[0])."""
+    labels[i] over rows first..last-1 (``rows`` empty) or 0 over the listed
+    rows (all of one given class, whose floor row is floors[0])."""
     listed = rows.shape[0] > 0
     counts = np.zeros(floors.shape, np.int64)
-    for r in range(rows.shape[0] if listed else p.shape[0]):
+    for r in range(0 if listed else first, rows.shape[0] if listed else last):
         i = rows[r] if listed else r
         y = labels[i]
         f = 0 if listed else y
@@ -505,11 +505,11 @@ def _count_reaching(labels, p, rows, floors):
 
 
 @njit(**_JIT)
-def _fill_reaching(labels, p, rows, floors, filled, keys, key_rows):
+def _fill_reaching(labels, p, rows, first, last, floors, filled, keys, key_rows):
     """The keys _count_reaching counts, with their rows, written from
     position filled[f, j] on (advanced), in row order."""
     listed = rows.shape[0] > 0
-    for r in range(rows.shape[0] if listed else p.shape[0]):
+    for r in range(0 if listed else first, rows.shape[0] if listed else last):
         i = rows[r] if listed else r
         y = labels[i]
         f = 0 if listed else y
@@ -523,19 +523,58 @@ def _fill_reaching(labels, p, rows, floors, filled, keys, key_rows):
 
 
 @njit(**_JIT)
+def _cell_layout(counts):
+    """From counts[share, f, j] (keys per part of the rows and floor cell):
+    starts (cell f * K + j at starts[cell] : starts[cell + 1]) and, per part,
+    where its keys of each cell go, after the previous parts' keys."""
+    shares, n_floors, num_classes = counts.shape
+    starts = np.zeros(n_floors * num_classes + 1, np.int64)
+    filled = np.empty(counts.shape, np.int64)
+    total = 0
+    for f in range(n_floors):
+        for j in range(num_classes):
+            starts[f * num_classes + j] = total
+            for share in range(shares):
+                filled[share, f, j] = total
+                total += counts[share, f, j]
+    starts[n_floors * num_classes] = total
+    return starts, filled
+
+
+@njit(**_JIT)
 def _keys_by_cell(labels, p, rows, floors):
-    """Every key reaching its floor (see _count_reaching), grouped by floor
-    cell (f, j) in row order: (keys, key_rows, starts) with cell f * K + j
-    at keys[starts[f * K + j] : starts[f * K + j + 1]].  Two reads of the
-    rows (count, then fill) keep the buffers exact."""
-    counts = _count_reaching(labels, p, rows, floors).ravel()
-    starts = np.zeros(counts.shape[0] + 1, np.int64)
-    for cell in range(counts.shape[0]):
-        starts[cell + 1] = starts[cell] + counts[cell]
+    """Every key of the listed rows reaching its floor (see _count_reaching),
+    grouped by floor cell (0, j) in row order: (keys, key_rows, starts) with
+    cell j at keys[starts[j] : starts[j + 1]].  Two reads of the rows (count,
+    then fill) keep the buffers exact."""
+    counts = _count_reaching(labels, p, rows, 0, 0, floors).reshape((1, floors.shape[0], floors.shape[1]))
+    starts, filled = _cell_layout(counts)
     keys = work_empty(p, starts[-1])
     key_rows = np.empty(starts[-1], np.int64)
-    filled = starts[:-1].copy().reshape(floors.shape)
-    _fill_reaching(labels, p, rows, floors, filled, keys, key_rows)
+    _fill_reaching(labels, p, rows, 0, 0, floors, filled[0], keys, key_rows)
+    return keys, key_rows, starts
+
+
+@njit(**_PJIT)
+def _keys_by_cell_in_row_order(labels, p, floors, n_shares):
+    """The same over every row, cell (labels[i], j), with the rows cut into
+    n_shares consecutive ranges counted and filled in parallel: a cell holds
+    each range's keys after the previous range's, so the order (and the
+    result) does not depend on n_shares."""
+    n = p.shape[0]
+    shares = max(1, min(n_shares, n))
+    share_rows = (n + shares - 1) // shares
+    no_rows = np.empty(0, np.int64)
+    counts = np.zeros((shares, floors.shape[0], floors.shape[1]), np.int64)
+    for share in prange(shares):
+        first, last = share * share_rows, min(n, (share + 1) * share_rows)
+        counts[share] = _count_reaching(labels, p, no_rows, first, last, floors)
+    starts, filled = _cell_layout(counts)
+    keys = work_empty(p, starts[-1])
+    key_rows = np.empty(starts[-1], np.int64)
+    for share in prange(shares):
+        first, last = share * share_rows, min(n, (share + 1) * share_rows)
+        _fill_reaching(labels, p, no_rows, first, last, floors, filled[share], keys, key_rows)
     return keys, key_rows, starts
 
 
@@ -586,7 +625,7 @@ def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
 
 
 @njit(**_PJIT)
-def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask):
+def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_threads):
     """Few classes: the rows read in address order (floors per (given, true)
     class from every 16th row), then each given class selected on its own."""
     n, num_classes = p.shape
@@ -612,7 +651,7 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask):
             if sizes[k, j] <= 0:
                 floors[k, j] = np.inf
     no_rows = np.empty(0, np.int64)
-    keys, key_rows, starts = _keys_by_cell(labels, p, no_rows, floors)
+    keys, key_rows, starts = _keys_by_cell_in_row_order(labels, p, floors, n_threads)
     for k in prange(num_classes):  # class k's cells are k * K .. k * K + K - 1
         if class_ok[k] != 0 and class_counts[k] > 0:
             _select_noise_cells(
@@ -623,14 +662,21 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask):
 
 
 SAMPLE_FROM_ROWS = 1024  # classes this large get sampled floors
-GROUP_BY_LABEL_FROM_K = 32  # as the C++ core: with many classes, one task per label
+# Below this many classes the rows are read in address order; from it on, one
+# task per label reads the label's rows from a list.  Listed rows cost a
+# cache miss each (numba cannot prefetch): row order takes 0.3-0.6x the time
+# at K = 32-100.  But its K x K floor, count and fill tables (24 bytes a cell)
+# stop fitting in a core's cache: row order, one thread, 0.8x at K = 200 and
+# 2.2x at K = 300 (2 MB L2); two threads 0.98x at K = 200, 1.17x at K = 250.
+GROUP_BY_LABEL_FROM_K = 200
 
 
 @njit(**_PJIT)
-def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask):
+def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask, n_threads):
+    """``n_threads``: numba's thread count (for the row-order scan's shares)."""
     num_classes = p.shape[1]
     if num_classes < GROUP_BY_LABEL_FROM_K:
-        return _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask)
+        return _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_threads)
     order, starts, labels_ok = group_rows(labels, num_classes)
     if not labels_ok:
         return False
