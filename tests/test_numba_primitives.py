@@ -39,8 +39,7 @@ CASES = {
     "n1": (1, 3, "dirichlet"),
     "k2_rounded": (5000, 2, "rounded"),
     "wide": (400, 60, "rounded"),
-    "k130": (300, 130, "dirichlet"),  # pruning in row order, vectorised joint verdict
-    "k220": (500, 220, "rounded"),  # pruning by label groups
+    "k130": (300, 130, "dirichlet"),  # the vectorised joint verdict; pruning by label groups
     "n100k": (100_000, 10, "rounded"),
 }
 

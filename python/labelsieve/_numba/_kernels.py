@@ -663,12 +663,13 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_thr
 
 SAMPLE_FROM_ROWS = 1024  # classes this large get sampled floors
 # Below this many classes the rows are read in address order; from it on, one
-# task per label reads the label's rows from a list.  Listed rows cost a
-# cache miss each (numba cannot prefetch): row order takes 0.3-0.6x the time
-# at K = 32-100.  But its K x K floor, count and fill tables (24 bytes a cell)
-# stop fitting in a core's cache: row order, one thread, 0.8x at K = 200 and
-# 2.2x at K = 300 (2 MB L2); two threads 0.98x at K = 200, 1.17x at K = 250.
-GROUP_BY_LABEL_FROM_K = 200
+# task per label reads the label's rows from a list and keeps only that
+# label's keys.  (Row order would take 0.6x the time at 1M x 100, one thread:
+# a listed row costs a cache miss and numba cannot prefetch; but it holds the
+# keys of every label at once: extra peak 14.7 -> 42.3 MiB there, over the
+# 16 bytes a row find_issues may use.  Beyond K = 200 it is slower too: its
+# K x K tables no longer stay in a core's cache.)
+GROUP_BY_LABEL_FROM_K = 32
 
 
 @njit(**_PJIT)
