@@ -120,6 +120,39 @@ def test_read_only_and_memory_mapped_inputs(backend_name, tmp_path):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("k", [6, 40])
+def test_pruning_cells_taking_none_few_or_all_of_their_class(backend_name, k):
+    """Cells wanting 0, 1, 5, a third, all but one, all, or more than all of
+    their class's rows, in classes too small to sample and large enough to,
+    on tie-rich data (probabilities rounded to 0.01): a cell's running best
+    keys must break ties by row, and a cell taking its whole class must not
+    be scanned for candidates (the numba backend's bounded buffers once
+    overran there)."""
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(k)
+    class_sizes = [2000, 1500, 900, 40, 3, 1] if k == 6 else rng.integers(1, 1500, k)
+    labels = np.repeat(np.arange(k), class_sizes)
+    rng.shuffle(labels)
+    n = labels.size
+    p = np.round(rng.dirichlet(np.ones(k), n), 2).astype(np.float32)
+    size = np.bincount(labels, minlength=k)
+    prune_counts = np.zeros((k, k), np.int64)
+    for given in range(k):  # few rows wanted, plus one or two cells wanting many, by class
+        prune_counts[:, given] = rng.choice([0, 1, 5], k)
+        large = [[size[given]], [size[given] + 3], [size[given] - 1, size[given] // 3], []][given % 4]
+        for true_class, m in zip(rng.permutation(k), large):
+            prune_counts[true_class, given] = m
+    class_ok = np.ones(k, np.uint8)
+    expected = np.zeros(n, np.uint8)
+    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    assert 0 < expected.sum() < n
+    for threads in (1, 2, 3):
+        got = np.zeros(n, np.uint8)
+        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
+        assert np.array_equal(got, expected), f"{threads} threads"
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("k", [3, 40])
 def test_pruning_when_the_row_sample_is_misleading(backend_name, k):
     """Every 16th row, and every 16th row of each class (the samples the

@@ -470,7 +470,8 @@ def _noise_floors(p, sampled_rows, k, sizes):
             sample[j * n_sampled + s] = narrow_like(widen(p[i, j]) - own, p)
     for j in range(num_classes):
         if sizes[j] > 0:
-            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j])
+            # A floor set too high costs a rescan of one class's column only.
+            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j], 3.0, 3.0)
             if floor == floor:
                 floors[j] = floor
     return floors
@@ -488,123 +489,83 @@ def _cell_sizes(prune_counts, k, size):
 
 
 @njit(**_JIT)
-def _count_reaching(labels, p, rows, first, last, floors):
-    """counts[f, j]: keys p[i, j] - p[i, labels[i]] >= floors[f, j], where f is
-    labels[i] over rows first..last-1 (``rows`` empty) or 0 over the listed
-    rows (all of one given class, whose floor row is floors[0])."""
-    listed = rows.shape[0] > 0
+def _count_reaching(p, rows, k, floors):
+    """counts[j]: keys p[i, j] - p[i, k] >= floors[j] over the listed rows
+    (all of given class k)."""
     counts = np.zeros(floors.shape, np.int64)
-    for r in range(0 if listed else first, rows.shape[0] if listed else last):
-        i = rows[r] if listed else r
-        y = labels[i]
-        f = 0 if listed else y
-        own = widen(p[i, y])
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        own = widen(p[i, k])
         for j in range(p.shape[1]):  # branch-free, so it vectorises
-            counts[f, j] += narrow_like(widen(p[i, j]) - own, p) >= floors[f, j]
+            counts[j] += narrow_like(widen(p[i, j]) - own, p) >= floors[j]
     return counts
 
 
 @njit(**_JIT)
-def _fill_reaching(labels, p, rows, first, last, floors, filled, keys, key_rows):
+def _fill_reaching(p, rows, k, floors, filled, keys, key_rows):
     """The keys _count_reaching counts, with their rows, written from
-    position filled[f, j] on (advanced), in row order."""
-    listed = rows.shape[0] > 0
-    for r in range(0 if listed else first, rows.shape[0] if listed else last):
-        i = rows[r] if listed else r
-        y = labels[i]
-        f = 0 if listed else y
-        own = widen(p[i, y])
+    position filled[j] on (advanced), in row order."""
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        own = widen(p[i, k])
         for j in range(p.shape[1]):
             key = narrow_like(widen(p[i, j]) - own, p)
-            if key >= floors[f, j]:
-                keys[filled[f, j]] = key
-                key_rows[filled[f, j]] = i
-                filled[f, j] += 1
+            if key >= floors[j]:
+                keys[filled[j]] = key
+                key_rows[filled[j]] = i
+                filled[j] += 1
 
 
 @njit(**_JIT)
-def _cell_layout(counts):
-    """From counts[share, f, j] (keys per part of the rows and floor cell):
-    starts (cell f * K + j at starts[cell] : starts[cell + 1]) and, per part,
-    where its keys of each cell go, after the previous parts' keys."""
-    shares, n_floors, num_classes = counts.shape
-    starts = np.zeros(n_floors * num_classes + 1, np.int64)
-    filled = np.empty(counts.shape, np.int64)
-    total = 0
-    for f in range(n_floors):
-        for j in range(num_classes):
-            starts[f * num_classes + j] = total
-            for share in range(shares):
-                filled[share, f, j] = total
-                total += counts[share, f, j]
-    starts[n_floors * num_classes] = total
-    return starts, filled
-
-
-@njit(**_JIT)
-def _keys_by_cell(labels, p, rows, floors):
-    """Every key of the listed rows reaching its floor (see _count_reaching),
-    grouped by floor cell (0, j) in row order: (keys, key_rows, starts) with
+def _keys_by_cell(p, rows, k, floors):
+    """Every key of the listed rows (of given class k) reaching its floor,
+    grouped by true class j in row order: (keys, key_rows, starts) with
     cell j at keys[starts[j] : starts[j + 1]].  Two reads of the rows (count,
     then fill) keep the buffers exact."""
-    counts = _count_reaching(labels, p, rows, 0, 0, floors).reshape((1, floors.shape[0], floors.shape[1]))
-    starts, filled = _cell_layout(counts)
+    counts = _count_reaching(p, rows, k, floors)
+    starts = np.zeros(counts.shape[0] + 1, np.int64)
+    starts[1:] = np.cumsum(counts)
+    filled = starts[:-1].copy()
     keys = work_empty(p, starts[-1])
     key_rows = np.empty(starts[-1], np.int64)
-    _fill_reaching(labels, p, rows, 0, 0, floors, filled[0], keys, key_rows)
+    _fill_reaching(p, rows, k, floors, filled, keys, key_rows)
     return keys, key_rows, starts
 
 
-@njit(**_PJIT)
-def _keys_by_cell_in_row_order(labels, p, floors, n_shares):
-    """The same over every row, cell (labels[i], j), with the rows cut into
-    n_shares consecutive ranges counted and filled in parallel: a cell holds
-    each range's keys after the previous range's, so the order (and the
-    result) does not depend on n_shares."""
-    n = p.shape[0]
-    shares = max(1, min(n_shares, n))
-    share_rows = (n + shares - 1) // shares
-    no_rows = np.empty(0, np.int64)
-    counts = np.zeros((shares, floors.shape[0], floors.shape[1]), np.int64)
-    for share in prange(shares):
-        first, last = share * share_rows, min(n, (share + 1) * share_rows)
-        counts[share] = _count_reaching(labels, p, no_rows, first, last, floors)
-    starts, filled = _cell_layout(counts)
-    keys = work_empty(p, starts[-1])
-    key_rows = np.empty(starts[-1], np.int64)
-    for share in prange(shares):
-        first, last = share * share_rows, min(n, (share + 1) * share_rows)
-        _fill_reaching(labels, p, no_rows, first, last, floors, filled[share], keys, key_rows)
-    return keys, key_rows, starts
+@njit(**_JIT)
+def _select_noise_cell(labels, p, k, j, rows, size, m, candidates, candidate_rows, scratch, out_mask):
+    """Given class k (``size`` rows; ``rows`` lists them, or is empty and they
+    are found from ``labels`` if needed), true class j: mark the m best of
+    the candidates (every key that reached the cell's floor, in row order;
+    or the cell's best keys plus any reaching a raised floor), or, where
+    fewer than m reached it (the floor was too high), the m best among all
+    the class's keys.  Returns ``rows``, listed if this call had to."""
+    count = candidates.shape[0]
+    if count >= m and m < size:  # every key >= the m-th best is a candidate, in row order
+        scratch[:count] = candidates
+        cut = kth_smallest(scratch, count, count - m)
+        mark_top(candidates, candidate_rows, m, cut, out_mask)
+        return rows
+    if rows.shape[0] == 0:  # floor too high (or everything wanted): all keys of the class
+        rows = np.flatnonzero(labels == k)
+    column = work_empty(p, size)
+    for r in range(size):
+        i = rows[r]
+        column[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
+    select_top_m(column, rows, m, scratch, out_mask)
+    return rows
 
 
 @njit(**_JIT)
 def _select_noise_cells(labels, p, k, rows, size, sizes, keys, key_rows, starts, out_mask):
-    """Given class k (``size`` rows; ``rows`` lists them, or is empty and they
-    are found from ``labels`` if needed): for each true class j, mark the
-    sizes[j] best of the keys that reached j's floor (keys[starts[j] :
-    starts[j + 1]], in row order), or, where fewer than sizes[j] reached it
-    (the floor was too high), the best among all the class's keys."""
-    num_classes = p.shape[1]
+    """Given class k: for each true class j, the sizes[j] best of the keys
+    that reached j's floor (keys[starts[j] : starts[j + 1]]), see
+    _select_noise_cell."""
     scratch = work_empty(p, size)
-    for j in range(num_classes):
-        m = sizes[j]
-        if m <= 0:
-            continue
-        count = starts[j + 1] - starts[j]
-        if count >= m and m < size:  # every key >= the m-th best is a candidate, in row order
-            candidates = keys[starts[j] : starts[j + 1]]
-            scratch[:count] = candidates
-            cut = kth_smallest(scratch, count, count - m)
-            mark_top(candidates, key_rows[starts[j] : starts[j + 1]], m, cut, out_mask)
-        else:  # floor too high (or everything wanted): all keys of the class
-            if rows.shape[0] == 0:
-                rows = np.flatnonzero(labels == k)
-            column = work_empty(p, size)
-            for r in range(size):
-                i = rows[r]
-                column[r] = narrow_like(widen(p[i, j]) - widen(p[i, k]), p)
-            select_top_m(column, rows, m, scratch, out_mask)
+    for j in range(p.shape[1]):
+        if sizes[j] > 0:
+            cell = slice(starts[j], starts[j + 1])
+            rows = _select_noise_cell(labels, p, k, j, rows, size, sizes[j], keys[cell], key_rows[cell], scratch, out_mask)
 
 
 @njit(**_JIT)
@@ -614,31 +575,33 @@ def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
     num_classes = p.shape[1]
     size = rows.shape[0]
     sizes = _cell_sizes(prune_counts, k, size)
-    floors = np.full((1, num_classes), -np.inf)  # the one floor row of these rows' class
+    floors = np.full(num_classes, -np.inf)
     if size >= SAMPLE_FROM_ROWS:
-        floors[0] = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes)
+        floors = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes)
     for j in range(num_classes):
         if sizes[j] <= 0:
-            floors[0, j] = np.inf  # no candidates
-    keys, key_rows, starts = _keys_by_cell(labels, p, rows, floors)
+            floors[j] = np.inf  # no candidates
+    keys, key_rows, starts = _keys_by_cell(p, rows, k, floors)
     _select_noise_cells(labels, p, k, rows, size, sizes, keys, key_rows, starts, out_mask)
 
 
-@njit(**_PJIT)
-def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_threads):
-    """Few classes: the rows read in address order (floors per (given, true)
-    class from every 16th row), then each given class selected on its own."""
+@njit(**_PJIT)  # parallel, as group_rows: a serial caller of a parallel function crashes if numba's threads are not up yet
+def _row_order_plan(labels, p, prune_counts, class_ok):
+    """For a scan of every row in address order: the rows per class, the cell
+    sizes sizes[k, j] and key floors floors[k, j] per (given, true) class
+    (from every 16th row; inf: no candidates; -inf: class too small to
+    sample), and whether every label is in [0, K)."""
     n, num_classes = p.shape
     class_counts = np.zeros(num_classes, np.int64)
+    sizes = np.zeros((num_classes, num_classes), np.int64)
+    floors = np.full((num_classes, num_classes), np.inf)
     for i in range(n):
         y = labels[i]
         if y < 0 or y >= num_classes:
-            return False
+            return class_counts, sizes, floors, False
         class_counts[y] += 1
     sampled = np.arange(0, n, SAMPLE_EVERY)
     order, sample_starts, _ = group_rows(labels[sampled], num_classes)
-    sizes = np.zeros((num_classes, num_classes), np.int64)
-    floors = np.full((num_classes, num_classes), np.inf)  # inf: no candidates
     for k in range(num_classes):
         if class_ok[k] == 0 or class_counts[k] == 0:
             continue
@@ -650,33 +613,200 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_thr
         for j in range(num_classes):
             if sizes[k, j] <= 0:
                 floors[k, j] = np.inf
+    return class_counts, sizes, floors, True
+
+
+# A cell's buffer holds its m best keys plus this much room (a quarter of m,
+# at least CELL_ROOM_MIN): when full, it keeps its m best and its floor rises.
+CELL_ROOM_MIN = 16
+
+
+@njit(**_JIT)
+def _cell_buffers(sizes, class_counts):
+    """Where cell k * K + j's buffer lies: begin[c] : begin[c] + capacity[c]
+    (no buffer where the cell takes none or all of its class's rows: those
+    are selected from the whole class)."""
+    num_classes = sizes.shape[0]
+    begin = np.zeros(num_classes * num_classes, np.int64)
+    capacity = np.zeros(num_classes * num_classes, np.int64)
+    total = 0
+    for k in range(num_classes):
+        for j in range(num_classes):
+            m = sizes[k, j]
+            c = k * num_classes + j
+            begin[c] = total
+            if 0 < m < class_counts[k]:
+                capacity[c] = min(class_counts[k], m + max(m // 4, CELL_ROOM_MIN))
+            total += capacity[c]
+    return begin, capacity, total
+
+
+@njit(**_JIT)
+def _keep_best(keys, rows, first, count, m, scratch):
+    """Cut the buffer keys[first : first + count] (row order) down to its m
+    best, in row order (key desc, then row asc: the earliest of tied keys);
+    returns the m-th best key."""
+    scratch[:count] = keys[first : first + count]
+    cut = kth_smallest(scratch, count, count - m)
+    ties = m
+    for t in range(first, first + count):
+        if keys[t] > cut:
+            ties -= 1
+    kept = first
+    for t in range(first, first + count):
+        key = keys[t]
+        if key > cut or (key == cut and ties > 0):
+            if not key > cut:
+                ties -= 1
+            keys[kept] = key
+            rows[kept] = rows[t]
+            kept += 1
+    return cut
+
+
+@njit(**_JIT)
+def _offer_rows(labels, p, first, last, label_lo, label_hi, sizes, floors, begin, capacity, fill, keys, rows, scratch):
+    """Rows first..last-1 labelled label_lo..label_hi-1, in address order:
+    each key p[i, j] - p[i, labels[i]] reaching its cell's floor joins the
+    cell's buffer; a full buffer keeps its m best, and then only keys above
+    the m-th best can enter (a later row's equal key ranks below it)."""
+    num_classes = p.shape[1]
+    for i in range(first, last):
+        y = labels[i]
+        if y < label_lo or y >= label_hi:
+            continue
+        own = widen(p[i, y])
+        for j in range(num_classes):
+            key = narrow_like(widen(p[i, j]) - own, p)
+            if key >= floors[y, j]:
+                c = y * num_classes + j
+                if fill[c] == capacity[c]:
+                    m = sizes[y, j]
+                    cut = _keep_best(keys, rows, begin[c], fill[c], m, scratch)
+                    fill[c] = m
+                    floors[y, j] = np.nextafter(np.float64(cut), np.inf)
+                    if not key > cut:
+                        continue
+                keys[begin[c] + fill[c]] = key
+                rows[begin[c] + fill[c]] = i
+                fill[c] += 1
+
+
+@njit(**_JIT)
+def _label_ranges(class_counts, shares):
+    """Consecutive label ranges with about as many rows each:
+    share s takes labels bounds[s] .. bounds[s + 1] - 1."""
+    num_classes = class_counts.shape[0]
+    total = class_counts.sum()
+    bounds = np.full(shares + 1, num_classes, np.int64)
+    bounds[0] = 0
+    share, seen = 1, 0
+    for k in range(num_classes):
+        seen += class_counts[k]
+        while share < shares and seen * shares >= share * total:
+            bounds[share] = k + 1
+            share += 1
+    return bounds
+
+
+# Below this many classes, threads scan consecutive row ranges, each into
+# its own buffers; from it on, each thread scans every row but keeps only a
+# range of labels (long rows: a thread reads only its own rows' lines), so
+# one set of buffers serves all threads and the extra memory does not grow
+# with the thread count (the K^2 cells' minimum room would).
+SHARE_LABELS_FROM_K = 32
+
+
+@njit(**_PJIT)
+def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_threads):
+    """Up to a few hundred classes: the rows read once in address order into
+    bounded buffers per cell, then each given class selected from its
+    cells' buffers, joined in row order (nothing depends on the thread
+    count: a cell's buffers hold its best keys of their rows in any split)."""
+    n, num_classes = p.shape
+    class_counts, sizes, floors, labels_ok = _row_order_plan(labels, p, prune_counts, class_ok)
+    if not labels_ok:
+        return False
+    begin, capacity, total = _cell_buffers(sizes, class_counts)
+    for c in range(num_classes * num_classes):
+        if capacity[c] == 0:  # the cell takes none or all of its class: no buffer, no offers
+            floors[c // num_classes, c % num_classes] = np.inf
+    shares = max(1, min(n_threads, n))
+    by_label = num_classes >= SHARE_LABELS_FROM_K
+    # Share s scans rows bounds[0, s] .. bounds[1, s] - 1 labelled
+    # bounds[2, s] .. bounds[3, s] - 1 into buffer set bounds[4, s].
+    bounds = np.zeros((5, shares), np.int64)
+    if by_label:
+        label_bounds = _label_ranges(class_counts, shares)
+        bounds[1] = n
+        bounds[2] = label_bounds[:-1]
+        bounds[3] = label_bounds[1:]
+    else:
+        share_rows = (n + shares - 1) // shares
+        for share in range(shares):
+            bounds[0, share] = share * share_rows
+            bounds[1, share] = min(n, (share + 1) * share_rows)
+            bounds[4, share] = share
+        bounds[3] = num_classes
+    buffer_sets = 1 if by_label else shares
+    keys = work_empty(p, buffer_sets * total)
+    rows = np.empty(buffer_sets * total, np.int32)  # n < 2^31 (see prune_by_noise_rate)
+    fill = np.zeros((buffer_sets, num_classes * num_classes), np.int64)
+    widest = capacity.max() if total > 0 else 0
+    for share in prange(shares):
+        first, last, label_lo, label_hi, buffers = bounds[:, share]
+        part = slice(buffers * total, (buffers + 1) * total)
+        _offer_rows(
+            labels, p, first, last, label_lo, label_hi, sizes, floors.copy(), begin, capacity, fill[buffers],
+            keys[part], rows[part], work_empty(p, widest),
+        )
     no_rows = np.empty(0, np.int64)
-    keys, key_rows, starts = _keys_by_cell_in_row_order(labels, p, floors, n_threads)
-    for k in prange(num_classes):  # class k's cells are k * K .. k * K + K - 1
+    for k in prange(num_classes):
         if class_ok[k] != 0 and class_counts[k] > 0:
-            _select_noise_cells(
-                labels, p, k, no_rows, class_counts[k], sizes[k], keys, key_rows,
-                starts[k * num_classes : (k + 1) * num_classes + 1], out_mask,
-            )
+            _select_buffered_class(labels, p, k, class_counts[k], sizes[k], begin, fill, total, keys, rows, no_rows, out_mask)
     return True
 
 
+@njit(**_JIT)
+def _select_buffered_class(labels, p, k, size, sizes, begin, fill, total, keys, rows, class_rows, out_mask):
+    """Given class k: each cell's buffers, one per range of rows, joined in
+    range order, and selected as by _select_noise_cell."""
+    num_classes = p.shape[1]
+    shares = fill.shape[0]
+    scratch = work_empty(p, size)
+    joined_keys = work_empty(p, size * shares)
+    joined_rows = np.empty(size * shares, rows.dtype)
+    for j in range(num_classes):
+        m = sizes[j]
+        if m <= 0:
+            continue
+        c = k * num_classes + j
+        count = 0
+        for share in range(shares):
+            first = share * total + begin[c]
+            held = fill[share, c]
+            joined_keys[count : count + held] = keys[first : first + held]
+            joined_rows[count : count + held] = rows[first : first + held]
+            count += held
+        class_rows = _select_noise_cell(
+            labels, p, k, j, class_rows, size, m, joined_keys[:count], joined_rows[:count], scratch, out_mask
+        )
+
+
 SAMPLE_FROM_ROWS = 1024  # classes this large get sampled floors
-# Below this many classes the rows are read in address order; from it on, one
-# task per label reads the label's rows from a list and keeps only that
-# label's keys.  (Row order would take 0.6x the time at 1M x 100, one thread:
-# a listed row costs a cache miss and numba cannot prefetch; but it holds the
-# keys of every label at once: extra peak 14.7 -> 42.3 MiB there, over the
-# 16 bytes a row find_issues may use.  Beyond K = 200 it is slower too: its
-# K x K tables no longer stay in a core's cache.)
-GROUP_BY_LABEL_FROM_K = 32
+# Below this many classes the rows are read once in address order into
+# bounded per-cell buffers (K^2 of them: beyond K = 200 they no longer stay
+# in a core's cache); from it on, one task per label reads the label's rows
+# from a list and keeps only that label's keys (a listed row costs a cache
+# miss, and numba cannot prefetch).
+GROUP_BY_LABEL_FROM_K = 200
 
 
 @njit(**_PJIT)
 def prune_by_noise_rate(labels, p, prune_counts, class_ok, out_mask, n_threads):
     """``n_threads``: numba's thread count (for the row-order scan's shares)."""
-    num_classes = p.shape[1]
-    if num_classes < GROUP_BY_LABEL_FROM_K:
+    n, num_classes = p.shape
+    if num_classes < GROUP_BY_LABEL_FROM_K and n < 2**31:  # the buffers hold int32 rows
         return _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_threads)
     order, starts, labels_ok = group_rows(labels, num_classes)
     if not labels_ok:

@@ -115,11 +115,13 @@ SAMPLE_EVERY = 16
 
 
 @njit(cache=True, nogil=True)
-def floor_from_sample(sample, m):
+def floor_from_sample(sample, m, margin_sd=4.0, margin_keys=6.0):
     """A key that at least the best m of all keys probably reach, from
     ``sample`` (every SAMPLE_EVERY-th key, NaN allowed; reordered): the
-    sample's (r + 1)-th best with r = m/16 + 4 sd + 6, as the C++ core's
-    floors.  NaN when the sample is too small to tell."""
+    sample's (r + 1)-th best with r = m/16 + margin_sd sd + margin_keys
+    (4 sd + 6 as the C++ core's floors where a floor set too high costs a
+    rescan of every key; 3 sd + 3 as its label groups' floors where it costs
+    a rescan of one class).  NaN when the sample is too small to tell."""
     count = 0
     for t in range(sample.shape[0]):
         key = sample[t]
@@ -127,7 +129,7 @@ def floor_from_sample(sample, m):
             sample[count] = key
             count += 1
     expected = m / SAMPLE_EVERY
-    rank = int(expected + 4.0 * np.sqrt(expected) + 6.0)
+    rank = int(expected + margin_sd * np.sqrt(expected) + margin_keys)
     if rank >= count:
         return np.nan
     return kth_smallest(sample, count, count - rank - 1)
