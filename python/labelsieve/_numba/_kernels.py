@@ -21,7 +21,7 @@ from numba import njit, prange
 
 from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer, pairwise
 from labelsieve._numba._scalars import narrow_like, store, to_work, widen, work_empty, zero_of
-from labelsieve._numba._select import SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m
+from labelsieve._numba._select import SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m, ties_to_take
 
 BLOCK = 16384
 
@@ -648,10 +648,7 @@ def _keep_best(keys, rows, first, count, m, scratch):
     returns the m-th best key."""
     scratch[:count] = keys[first : first + count]
     cut = kth_smallest(scratch, count, count - m)
-    ties = m
-    for t in range(first, first + count):
-        if keys[t] > cut:
-            ties -= 1
+    ties = ties_to_take(keys, first, first + count, m, cut)
     kept = first
     for t in range(first, first + count):
         key = keys[t]
@@ -774,8 +771,9 @@ def _select_buffered_class(labels, p, k, size, sizes, begin, fill, total, keys, 
     num_classes = p.shape[1]
     shares = fill.shape[0]
     scratch = work_empty(p, size)
-    joined_keys = work_empty(p, size * shares)
-    joined_rows = np.empty(size * shares, rows.dtype)
+    # A cell's buffers hold distinct rows of class k: size is room enough.
+    joined_keys = work_empty(p, size)
+    joined_rows = np.empty(size, rows.dtype)
     for j in range(num_classes):
         m = sizes[j]
         if m <= 0:

@@ -94,14 +94,22 @@ def kth_smallest(a, n, kth):
 
 
 @njit(cache=True, nogil=True)
+def ties_to_take(keys, first, stop, m, cut):
+    """How many keys == cut the best m of keys[first:stop] take (their
+    earliest, in row order): m minus the keys above the cut (>= 1 when cut
+    is the m-th best key)."""
+    ties = m
+    for t in range(first, stop):
+        if keys[t] > cut:
+            ties -= 1
+    return ties
+
+
+@njit(cache=True, nogil=True)
 def mark_top(keys, rows, m, cut, out_mask):
     """Mark every key > cut and the first (m - #{key > cut}) keys == cut, in row order."""
     n = keys.shape[0]
-    above = 0
-    for t in range(n):
-        if keys[t] > cut:
-            above += 1
-    ties = m - above  # >= 1
+    ties = ties_to_take(keys, 0, n, m, cut)
     for t in range(n):
         key = keys[t]
         if key > cut:
