@@ -123,6 +123,39 @@ def test_any_integer_label_dtype(label_dtype, data):
     assert_outputs_equal(every_output(labels.astype(label_dtype), p), every_output(labels, p))
 
 
+@pytest.mark.parametrize("order", ["<", ">"])
+@pytest.mark.parametrize("label_dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64])
+def test_label_range_in_every_integer_dtype_byte_order_and_stride(label_dtype, order, data):
+    # The range check reads the labels once as unsigned: a negative label
+    # must still be reported as negative, K as out of range, K - 1 accepted.
+    labels, p = data
+    k = p.shape[1]
+    dtype = np.dtype(label_dtype).newbyteorder(order)
+
+    def strided(values):
+        wide = np.zeros(2 * values.size, dtype)
+        wide[::2] = values
+        return wide[::2]
+
+    for make in (lambda v: v.astype(dtype), strided):
+        top = labels.copy()
+        top[7] = k - 1
+        assert np.array_equal(labelsieve.find_issues(make(top), p), labelsieve.find_issues(top, p))
+        too_big = labels.copy()
+        too_big[-1] = k
+        with pytest.raises(ValueError, match=f"labels contain class {k} "):
+            labelsieve.find_issues(make(too_big), p)
+        with pytest.raises(ValueError, match=f"labels contain class {k} "):
+            labelsieve.calibrate_confident_joint(np.eye(k), make(too_big))
+        if dtype.kind == "i":
+            negative = labels.astype(np.int64)
+            negative[3] = -1
+            with pytest.raises(ValueError, match="non-negative class indices, found -1"):
+                labelsieve.find_issues(make(negative), p)
+            with pytest.raises(ValueError, match="non-negative"):
+                labelsieve.calibrate_confident_joint(np.eye(k), make(negative))
+
+
 def test_labels_as_list_and_pandas_series(data):
     pd = pytest.importorskip("pandas")
     labels, p = data

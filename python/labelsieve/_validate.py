@@ -76,6 +76,14 @@ def _labels_to_array(labels: Any) -> np.ndarray:
     return arr
 
 
+def _labels_below(arr: np.ndarray, k: int) -> bool:
+    """Every label in 0..k-1, from one read of the labels (min and max would
+    take two): viewed as unsigned, a negative label exceeds every class."""
+    if arr.dtype.kind == "i":
+        arr = arr.view(arr.dtype.str.replace("i", "u"))
+    return int(arr.max()) < k
+
+
 def _native_int_labels(arr: np.ndarray, k: int) -> np.ndarray:
     """int32/int64 C-contiguous, aligned, native-endian view or (small) copy."""
     if arr.dtype.byteorder not in "=|" or not arr.flags.c_contiguous or not arr.flags.aligned:
@@ -171,9 +179,9 @@ def check_labels_only(labels: Any, num_classes: int) -> np.ndarray:
     arr = _labels_to_array(labels)
     if arr.shape[0] == 0:
         raise ValueError("labels is empty")
-    if int(arr.min()) < 0:
-        raise ValueError("labels must be non-negative class indices")
-    if int(arr.max()) >= num_classes:
+    if not _labels_below(arr, num_classes):
+        if int(arr.min()) < 0:
+            raise ValueError("labels must be non-negative class indices")
         raise ValueError(
             f"labels contain class {int(arr.max())} but the matrix has only {num_classes} classes"
         )
