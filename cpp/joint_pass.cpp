@@ -84,19 +84,15 @@ void joint_pass(const L* labels, const T* p, int64_t n, int64_t k, const AccOf<T
             check_stop_every(i);
             const L y = labels[i];
             if (!guard.ok(y)) {
-                if (out_guess != nullptr) {
-                    out_guess[i] = -1;
-                    out_flags[i] = 0;
-                }
+                if (out_guess != nullptr) out_guess[i] = -1;
+                if (out_flags != nullptr) out_flags[i] = 0;
                 continue;
             }
             const T* row = p + i * k;
             const RowVerdict verdict = paper_rule ? judge_row<true>(row, k, static_cast<int64_t>(y), cut, boost)
                                                   : judge_row<false>(row, k, static_cast<int64_t>(y), cut, boost);
-            if (out_guess != nullptr) {
-                out_guess[i] = verdict.guess;
-                out_flags[i] = verdict.flags;
-            }
+            if (out_guess != nullptr) out_guess[i] = verdict.guess;
+            if (out_flags != nullptr) out_flags[i] = verdict.flags;
             if (verdict.guess >= 0) ++joint[static_cast<size_t>(y * k + verdict.guess)];
         }
     });

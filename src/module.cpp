@@ -52,15 +52,13 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
         require_ndim(cut_arr, 1, "cut");
         require_c_contiguous(cut_arr, "cut");
         require_length(cut_arr, 0, in.k, "cut", "entries (one per class)");
-        // out_guess and out_flags both None: only the counts are wanted.
-        if (out_guess.is_none() != out_flags.is_none()) {
-            throw py::type_error("out_guess and out_flags must both be arrays or both be None");
+        // Per-row outputs: both, out_flags alone, or neither (only the counts are wanted).
+        if (!out_guess.is_none() && out_flags.is_none()) {
+            throw py::type_error("out_guess needs out_flags: pass both, out_flags alone, or neither");
         }
         std::optional<py::array> guess, flags;
-        if (!out_guess.is_none()) {
-            guess = check_output(out_guess, dtype_of<int32_t>(), in.n, "out_guess");
-            flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
-        }
+        if (!out_guess.is_none()) guess = check_output(out_guess, dtype_of<int32_t>(), in.n, "out_guess");
+        if (!out_flags.is_none()) flags = check_output(out_flags, dtype_of<uint8_t>(), in.n, "out_flags");
         py::array joint = as_array(out_joint, "out_joint");
         require_dtype(joint, dtype_of<int64_t>(), "out_joint");
         require_ndim(joint, 2, "out_joint");

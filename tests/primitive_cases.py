@@ -55,10 +55,13 @@ def run_all(backend, labels, p, n_threads, seed=0):
         backend.joint_pass(labels, p, cut, paper, guess, joint, flags, n_threads)
         out[f"guess_paper={paper}"], out[f"joint_paper={paper}"] = _bits(guess), _bits(joint)
         out[f"flags_paper={paper}"] = _bits(flags)
-        # Counts only (no per-row outputs): the same counts.
+        # Counts only (no per-row outputs), and counts with the flags alone: the same counts and flags.
         counts_only = np.full((k, k), 7, np.int64)
         backend.joint_pass(labels, p, cut, paper, None, counts_only, None, n_threads)
         out[f"joint_counts_only_paper={paper}"] = _bits(counts_only)
+        flags_joint, flags_alone = np.full((k, k), 7, np.int64), np.full(n, 9, np.uint8)
+        backend.joint_pass(labels, p, cut, paper, None, flags_joint, flags_alone, n_threads)
+        out[f"joint_flags_alone_paper={paper}"] = (_bits(flags_joint), _bits(flags_alone))
 
     if True:  # K = 1 included: out_other is NaN
         for name, shift in (("plain", None), ("shifted", thresholds)):

@@ -23,7 +23,9 @@ def class_sums(labels, p, out_counts, out_sums, n_threads, out_range=None):
 def joint_pass(labels, p, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):
     n, k = p.shape
     if out_guess is None:
-        out_guess, out_flags = np.empty(n, np.int32), np.empty(n, np.uint8)
+        out_guess = np.empty(n, np.int32)
+    if out_flags is None:
+        out_flags = np.empty(n, np.uint8)
     confident = p.astype(cut.dtype) >= cut
     n_confident = confident.sum(1)
     argmax_all = np.argmax(p, 1)

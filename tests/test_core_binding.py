@@ -92,17 +92,19 @@ def test_shift_must_not_be_narrower_than_probabilities():
         core.row_stats(labels, p, (t, t[:1].copy()), np.empty(20, np.float32), np.empty(20, np.float32), 1)
 
 
-def test_joint_pass_counts_only_needs_both_row_outputs_none():
+def test_joint_pass_row_outputs_both_flags_alone_or_none():
     labels, p = good_args()
     cut = np.full(4, 0.3, np.float32)
-    joint, expected = np.zeros((4, 4), np.int64), np.zeros((4, 4), np.int64)
-    with pytest.raises(TypeError, match="out_guess and out_flags"):
+    joint, flags_joint, expected = (np.zeros((4, 4), np.int64) for _ in range(3))
+    with pytest.raises(TypeError, match="out_guess needs out_flags"):
         core.joint_pass(labels, p, cut, False, np.empty(20, np.int32), joint, None, 1)
-    with pytest.raises(TypeError, match="out_guess and out_flags"):
-        core.joint_pass(labels, p, cut, False, None, joint, np.empty(20, np.uint8), 1)
     core.joint_pass(labels, p, cut, False, None, joint, None, 1)
-    core.joint_pass(labels, p, cut, False, np.empty(20, np.int32), expected, np.empty(20, np.uint8), 1)
-    assert joint.tolist() == expected.tolist() and joint.sum() > 0
+    flags_alone = np.full(20, 9, np.uint8)
+    core.joint_pass(labels, p, cut, False, None, flags_joint, flags_alone, 1)
+    flags = np.empty(20, np.uint8)
+    core.joint_pass(labels, p, cut, False, np.empty(20, np.int32), expected, flags, 1)
+    assert joint.tolist() == expected.tolist() == flags_joint.tolist() and joint.sum() > 0
+    assert flags_alone.tolist() == flags.tolist()
 
 
 def test_row_stats_range_only_for_every_row_unshifted():

@@ -94,6 +94,10 @@ def test_joint_pass_and_pruning_in_blocks_of_lanes(backend_name, dtype, k, kind)
             guess, joint, flags = np.empty(n, np.int32), np.zeros((k, k), np.int64), np.empty(n, np.uint8)
             bk.joint_pass(labels, p, cut, paper, guess, joint, flags, threads)
             results.append((guess.tolist(), joint.tolist(), flags.tolist()))
+            # The flags without the guesses (the pruning filters' pass): the same counts and flags.
+            joint_alone, flags_alone = np.zeros((k, k), np.int64), np.full(n, 9, np.uint8)
+            bk.joint_pass(labels, p, cut, paper, None, joint_alone, flags_alone, threads)
+            assert (joint_alone.tolist(), flags_alone.tolist()) == results[-1][1:], f"paper={paper}, flags alone"
         assert results[1] == results[0], f"paper={paper}"
         assert results[2] == results[0], f"paper={paper}, 3 threads"
     # The pruning scan's lane-per-row form, with cells wanting few and many rows.

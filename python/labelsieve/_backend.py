@@ -61,7 +61,8 @@ Primitives
                   (paper_rule=True: first argmax over the members of S only).
     out_guess: int32[N];  out_joint: int64[K, K], out_joint[labels[i], guess] += 1
     for every row with guess >= 0 (no diagonal floor: the caller applies it).
-    out_guess and out_flags may both be None: only out_joint is computed.
+    out_guess may be None (out_flags alone), or both may be None (only
+    out_joint is computed); out_guess without out_flags is a TypeError.
     out_flags: uint8[N], bit 0 (FLAG_LABEL_IS_BOOSTED_TOP = 1):
         q = T(p[i, y] + T(1e-6)) computed in T (float16: float16 arithmetic);
         set iff q > p[i, k] for all k < y and q >= p[i, k] for all k > y

@@ -61,14 +61,20 @@ def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
 
 
 class JointPass:
-    """Per-row results of the joint pass (``per_row=False``: the counts only;
-    guess and flags are None and no per-row output is written)."""
+    """Results of the joint pass: the counts, and per row the guesses (with
+    ``guesses``) and the flags (with ``flags``); an output not asked for is
+    None and not written (the guesses are 4 bytes a row)."""
 
-    def __init__(self, backend, labels, pred_probs, threshold, paper_rule: bool, n_threads: int, per_row: bool = True):
+    def __init__(
+        self, backend, labels, pred_probs, threshold, paper_rule: bool, n_threads: int,
+        guesses: bool = True, flags: bool = True,
+    ):
+        if guesses and not flags:
+            raise ValueError("the joint pass writes per-row guesses only with the flags")
         n, k = pred_probs.shape
-        self.guess = np.empty(n, dtype=np.int32) if per_row else None
+        self.guess = np.empty(n, dtype=np.int32) if guesses else None
         self.counts = np.zeros((k, k), dtype=np.int64)
-        self.flags = np.empty(n, dtype=np.uint8) if per_row else None
+        self.flags = np.empty(n, dtype=np.uint8) if flags else None
         cut = confident_cut(threshold, pred_probs.dtype)
         backend.joint_pass(labels, pred_probs, cut, paper_rule, self.guess, self.counts, self.flags, n_threads)
 
@@ -77,6 +83,13 @@ class JointPass:
 
     def label_is_boosted_top(self) -> np.ndarray:
         return (self.flags & FLAG_LABEL_IS_BOOSTED_TOP) != 0
+
+    def unflag_label_is_boosted_top(self, mask: np.ndarray) -> None:
+        """mask &= ~label_is_boosted_top(), in place, with one temporary
+        (the flag is bit 0: flags & 1 ^ 1 is 0 or 1, a valid bool)."""
+        keep = np.bitwise_and(self.flags, FLAG_LABEL_IS_BOOSTED_TOP)
+        np.bitwise_xor(keep, FLAG_LABEL_IS_BOOSTED_TOP, out=keep)
+        np.logical_and(mask, keep.view(np.bool_), out=mask)
 
     def argmax_is_label(self) -> np.ndarray:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0

@@ -94,22 +94,32 @@ class Problem:
 
     @cached_property
     def joint(self) -> _passes.JointPass:
-        return self._joint_pass(per_row=True)
+        return self._joint_pass(guesses=True, flags=True)
 
-    def _joint_pass(self, per_row: bool) -> _passes.JointPass:
+    @cached_property
+    def _counts_and_flags(self) -> _passes.JointPass:
+        """The joint pass without the per-row guesses (the pruning filters
+        need only the counts and the flags), unless the full one has run."""
+        if "joint" in self.__dict__:
+            return self.joint
+        return self._joint_pass(guesses=False, flags=True)
+
+    def _joint_pass(self, guesses: bool, flags: bool) -> _passes.JointPass:
         t = self.thresholds if self._user_thresholds is None else self._user_thresholds
         return _passes.JointPass(
-            self.backend, self.labels, self.pred_probs, t, self.paper_rule, self.n_threads, per_row=per_row
+            self.backend, self.labels, self.pred_probs, t, self.paper_rule, self.n_threads, guesses, flags
         )
 
     @cached_property
     def flags_only(self) -> _passes.JointPass:
-        """The per-row flags without thresholds (no class is ever confident)."""
-        if "joint" in self.__dict__:
-            return self.joint
+        """The per-row flags, from a joint pass already run, else from one
+        without thresholds (no class is ever confident)."""
+        for cached in ("joint", "_counts_and_flags"):
+            if cached in self.__dict__:
+                return self.__dict__[cached]
         never = np.full(self.k, np.inf)
         return _passes.JointPass(
-            self.backend, self.labels, self.pred_probs, never, self.paper_rule, self.n_threads
+            self.backend, self.labels, self.pred_probs, never, self.paper_rule, self.n_threads, guesses=False
         )
 
     @cached_property
@@ -149,11 +159,16 @@ class Problem:
         """Counts with the diagonal floored at 1, Fortran-ordered like
         cleanlab's (the layout decides the calibration's summation order).
         ``counts_only``: the caller needs no per-row result of the joint pass,
-        so unless it has run already, a pass writing no per-row output does."""
-        if counts_only and "joint" not in self.__dict__:
-            joint = self._joint_pass(per_row=False).counts
+        so unless one has run already, a pass writing no per-row output does;
+        otherwise the pass keeps the flags (and the guesses if they were
+        computed: a caller needing them asks for ``joint`` first)."""
+        ran = [self.__dict__[name] for name in ("joint", "_counts_and_flags") if name in self.__dict__]
+        if ran:
+            joint = ran[0].counts
+        elif counts_only:
+            joint = self._joint_pass(guesses=False, flags=False).counts
         else:
-            joint = self.joint.counts
+            joint = self._counts_and_flags.counts
         counts = np.asfortranarray(joint.copy())
         np.fill_diagonal(counts, np.maximum(np.diagonal(counts), 1))
         return counts
@@ -174,4 +189,6 @@ class Problem:
         """cleanlab's "confident_learning" set: off-diagonal rows of the
         confident joint minus those whose label is the (boosted) top class."""
         guess = self.joint.guess
-        return (guess >= 0) & (guess != self.labels) & ~self.joint.label_is_boosted_top()
+        mask = (guess >= 0) & (guess != self.labels)
+        self.joint.unflag_label_is_boosted_top(mask)
+        return mask

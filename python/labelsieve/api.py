@@ -83,10 +83,11 @@ def confident_joint(
         labels, pred_probs, n_jobs=n_jobs, backend=backend, guess_rule=guess_rule, thresholds=thresholds,
         needs_thresholds=True,
     )
-    joint = problem.confident_joint(calibrate, counts_only=not return_indices_of_off_diagonals)
     if return_indices_of_off_diagonals:
-        return joint, problem.joint.off_diagonal_indices(problem.labels)
-    return joint
+        # The guesses' pass first: it gives the counts too (one pass, not two).
+        indices = problem.joint.off_diagonal_indices(problem.labels)
+        return problem.confident_joint(calibrate), indices
+    return problem.confident_joint(calibrate, counts_only=True)
 
 
 def calibrate_confident_joint(confident_joint: ArrayLike, labels: ArrayLike) -> np.ndarray:
@@ -380,7 +381,7 @@ def find_issues(
         mask = _passes.select_lowest(problem.backend, _scores(problem, method, False), count, problem.n_threads)
 
     if filter_by not in _LOW_FILTERS:
-        mask &= ~problem.flags_only.label_is_boosted_top()
+        problem.flags_only.unflag_label_is_boosted_top(mask)
     if return_indices_ranked_by is not None:
         return rank_flagged(problem, mask, return_indices_ranked_by, rank_by_kwargs)
     return mask

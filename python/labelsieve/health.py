@@ -318,6 +318,7 @@ def health_summary(
     shared = labels is not None and pred_probs is not None and joint is None and confident_joint is None
     if shared:
         problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend)
+        _ = problem.joint  # the issue count below needs its guesses: one joint pass serves both
         matrix = api._joint_from_counts(problem.calibrated_confident_joint)
     else:
         matrix = _joint(labels, pred_probs, joint, confident_joint, n_jobs, backend)
