@@ -3,7 +3,7 @@
 // Their exact contract (what each output bit means) is documented once, in
 // python/labelsieve/_backend.py; the numba backend implements the same one.
 //
-// Common arguments: labels[n] (int32_t or int64_t), p[n * k] row-major
+// Common arguments: labels[n] (int32_t, int64_t or uint8_t), p[n * k] row-major
 // probabilities of type T (Half, float or double), n_threads >= 1.
 // Results never depend on n_threads.  Inputs are only read.  A label outside
 // [0, k) raises std::invalid_argument (memory safety does not rely on callers).

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "cancel.hpp"
+#include "instantiate.hpp"
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
@@ -130,7 +131,6 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
     LABELSIEVE_ROW_STATS(float, float, L)                                   \
     LABELSIEVE_ROW_STATS(float, double, L)                                  \
     LABELSIEVE_ROW_STATS(double, double, L)
-LABELSIEVE_ROW_STATS_FOR_LABEL(int32_t)
-LABELSIEVE_ROW_STATS_FOR_LABEL(int64_t)
+LABELSIEVE_FOR_EACH_LABEL(LABELSIEVE_ROW_STATS_FOR_LABEL)
 
 }  // namespace labelsieve

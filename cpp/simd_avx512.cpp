@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cancel.hpp"
+#include "instantiate.hpp"
 #include "simd_lanes_avx512.hpp"
 #include "top_m.hpp"
 

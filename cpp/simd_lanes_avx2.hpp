@@ -142,7 +142,11 @@ LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
 // kLanes labels as int32 lanes; false if one is outside [0, k).
 template <class L>
 LABELSIEVE_TARGET inline bool load_labels(const L* at, int64_t k, I& out) {
-    if constexpr (sizeof(L) == 4) {
+    if constexpr (sizeof(L) == 1) {
+        out = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(at)));
+        const I bound = broadcast_int(std::min<int64_t>(k, 256));
+        return bits(_mm256_cmpgt_epi32(bound, out)) == 0xffu;
+    } else if constexpr (sizeof(L) == 4) {
         out = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
         const I bound = broadcast_int(std::min<int64_t>(k, INT32_MAX));
         const M ok = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), out), _mm256_cmpgt_epi32(bound, out));

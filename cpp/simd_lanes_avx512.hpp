@@ -9,6 +9,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "float_types.hpp"
@@ -117,7 +118,11 @@ LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
 // kLanes labels as int32 lanes; false if one is outside [0, k).
 template <class L>
 LABELSIEVE_TARGET inline bool load_labels(const L* at, int64_t k, I& out) {
-    if constexpr (sizeof(L) == 4) {
+    if constexpr (sizeof(L) == 1) {
+        out = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+        return _mm512_cmp_epu32_mask(out, _mm512_set1_epi32(static_cast<int32_t>(std::min<int64_t>(k, 256))),
+                                     _MM_CMPINT_LT) == 0xffff;
+    } else if constexpr (sizeof(L) == 4) {
         out = _mm512_loadu_si512(at);
         return _mm512_cmp_epu32_mask(out, _mm512_set1_epi32(static_cast<int32_t>(k)), _MM_CMPINT_LT) == 0xffff;
     } else {

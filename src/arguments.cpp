@@ -30,12 +30,13 @@ FloatKind float_kind(const py::array& a, const char* name) {
                          dtype_name(a));
 }
 
-bool labels_are_int64(const py::array& a, const char* name) {
+LabelKind label_kind(const py::array& a, const char* name) {
     const py::dtype dt = a.dtype();
     if (dt.kind() == 'i' && dt.byteorder() != '>' && (dt.itemsize() == 4 || dt.itemsize() == 8)) {
-        return dt.itemsize() == 8;
+        return dt.itemsize() == 8 ? LabelKind::int64 : LabelKind::int32;
     }
-    throw py::type_error(std::string(name) + " must have dtype int32 or int64, got " + dtype_name(a));
+    if (dt.kind() == 'u' && dt.itemsize() == 1) return LabelKind::uint8;
+    throw py::type_error(std::string(name) + " must have dtype int32, int64 or uint8, got " + dtype_name(a));
 }
 
 void require_dtype(const py::array& a, const py::dtype& dtype, const char* name) {
@@ -96,7 +97,7 @@ LabelledProbs check_labelled_probs(const py::object& labels, const py::object& p
     LabelledProbs in;
     in.probs = check_probs(pred_probs, in.n, in.k, in.kind);
     in.labels = as_array(labels, "labels");
-    in.int64_labels = labels_are_int64(in.labels, "labels");
+    in.label_kind = label_kind(in.labels, "labels");
     require_ndim(in.labels, 1, "labels");
     require_c_contiguous(in.labels, "labels");
     require_length(in.labels, 0, in.n, "labels", "entries (one per row of pred_probs)");

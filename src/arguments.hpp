@@ -17,7 +17,9 @@ enum class FloatKind { half = 2, single = 4, dbl = 8 };
 
 py::array as_array(const py::object& obj, const char* name);
 FloatKind float_kind(const py::array& a, const char* name);
-bool labels_are_int64(const py::array& a, const char* name);  // false: int32
+// The label element types the core supports.
+enum class LabelKind { int32, int64, uint8 };
+LabelKind label_kind(const py::array& a, const char* name);
 void require_dtype(const py::array& a, const py::dtype& dtype, const char* name);
 void require_ndim(const py::array& a, int ndim, const char* name);
 // C-contiguous and aligned to the element size (what the kernels may load directly).
@@ -33,7 +35,7 @@ struct LabelledProbs {
     int64_t n;
     int64_t k;
     FloatKind kind;
-    bool int64_labels;
+    LabelKind label_kind;
 };
 LabelledProbs check_labelled_probs(const py::object& labels, const py::object& pred_probs);
 py::array check_probs(const py::object& pred_probs, int64_t& n, int64_t& k, FloatKind& kind);

@@ -1,5 +1,5 @@
 // Turn the runtime dtypes of an array into the C++ types of a kernel call:
-// call f(T{}, L{}) with T in {Half, float, double} and L in {int32_t, int64_t}.
+// call f(T{}, L{}) with T in {Half, float, double} and L in {int32_t, int64_t, uint8_t}.
 #pragma once
 #include <cstdint>
 
@@ -19,11 +19,18 @@ decltype(auto) with_float(FloatKind kind, F&& f) {
 }
 
 template <class F>
-decltype(auto) with_float_and_label(FloatKind kind, bool int64_labels, F&& f) {
-    return with_float(kind, [&](auto tag) {
-        if (int64_labels) return f(tag, int64_t{});
-        return f(tag, int32_t{});
-    });
+decltype(auto) with_label(LabelKind kind, F&& f) {
+    switch (kind) {
+        case LabelKind::int64: return f(int64_t{});
+        case LabelKind::uint8: return f(uint8_t{});
+        case LabelKind::int32: break;
+    }
+    return f(int32_t{});
+}
+
+template <class F>
+decltype(auto) with_float_and_label(FloatKind kind, LabelKind labels, F&& f) {
+    return with_float(kind, [&](auto tag) { return with_label(labels, [&](auto label) { return f(tag, label); }); });
 }
 
 // The NumPy dtype that holds a C++ element type.

@@ -24,7 +24,7 @@ void class_sums(const py::object& labels, const py::object& pred_probs, const py
                 const py::object& out_sums, int64_t n_threads, const py::object& out_range) {
     const LabelledProbs in = check_labelled_probs(labels, pred_probs);
     const int threads = check_threads(n_threads);
-    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+    with_float_and_label(in.kind, in.label_kind, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
         py::array counts = check_output(out_counts, dtype_of<int64_t>(), in.k, "out_counts");
@@ -44,7 +44,7 @@ void joint_pass(const py::object& labels, const py::object& pred_probs, const py
                 int64_t n_threads) {
     const LabelledProbs in = check_labelled_probs(labels, pred_probs);
     const int threads = check_threads(n_threads);
-    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+    with_float_and_label(in.kind, in.label_kind, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
         py::array cut_arr = as_array(cut, "cut");
@@ -125,7 +125,7 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
         throw py::type_error("out_range may be given only without a shift and without rows");
     }
     if (shift.is_none()) {
-        with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+        with_float_and_label(in.kind, in.label_kind, [&](auto t, auto l) {
             using T = decltype(t);
             run_row_stats<T, T, decltype(l)>(in, nullptr, nullptr, row_ptr, out_self, out_other, out_range, threads);
         });
@@ -148,7 +148,7 @@ void row_stats(const py::object& labels, const py::object& pred_probs, const py:
     if (static_cast<int>(work) < static_cast<int>(in.kind)) {
         throw py::type_error("shift thresholds must not be narrower than pred_probs");
     }
-    with_float_and_label(in.kind, in.int64_labels, [&](auto t_tag, auto l) {
+    with_float_and_label(in.kind, in.label_kind, [&](auto t_tag, auto l) {
         using T = decltype(t_tag);
         using L = decltype(l);
         with_float(work, [&](auto p_tag) {
@@ -212,7 +212,7 @@ void prune_by_noise_rate(const py::object& labels, const py::object& pred_probs,
     require_c_contiguous(ok, "class_ok");
     require_length(ok, 0, in.k, "class_ok", "entries (one per class)");
     py::array mask = check_output(out_mask, dtype_of<uint8_t>(), in.n, "out_mask");
-    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+    with_float_and_label(in.kind, in.label_kind, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
         run_without_gil(in.n * in.k, [&] {
@@ -230,7 +230,7 @@ void prune_by_class(const py::object& labels, const py::object& pred_probs, cons
     py::array num = check_int64_vector(num_per_class, in.k, "num_per_class");
     require_ndim(num, 1, "num_per_class");
     py::array mask = check_output(out_mask, dtype_of<uint8_t>(), in.n, "out_mask");
-    with_float_and_label(in.kind, in.int64_labels, [&](auto t, auto l) {
+    with_float_and_label(in.kind, in.label_kind, [&](auto t, auto l) {
         using T = decltype(t);
         using L = decltype(l);
         run_without_gil(in.n * in.k, [&] {
@@ -269,6 +269,8 @@ PYBIND11_MODULE(_core, m) {
           py::arg("out_other"), py::arg("n_threads"), py::arg("rows") = py::none(),
           py::arg("out_range") = py::none());
     m.def("value_range", &value_range, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
+    // The kernels read uint8 labels too: the Python layer narrows labels to them when K <= 256.
+    m.attr("reads_one_byte_labels") = true;
     m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),
           py::arg("prune_counts"), py::arg("class_ok"), py::arg("out_mask"), py::arg("n_threads"));

@@ -28,8 +28,9 @@ def test_rejects_non_array_arguments():
 
 def test_rejects_wrong_label_dtype():
     labels, p = good_args()
-    with pytest.raises(TypeError, match="labels"):
-        core.prune_by_class(labels.astype(np.uint8), p, np.zeros(4, np.int64), np.zeros(20, np.uint8), 1)
+    for dtype in (np.int16, np.uint16, np.uint32, np.float32, np.int8):
+        with pytest.raises(TypeError, match="labels must have dtype int32, int64 or uint8"):
+            core.prune_by_class(labels.astype(dtype), p, np.zeros(4, np.int64), np.zeros(20, np.uint8), 1)
 
 
 def test_rejects_non_contiguous_probabilities():

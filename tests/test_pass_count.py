@@ -14,6 +14,15 @@ from labelsieve import _backend, _problem
 from datasets import noisy_dataset
 
 BACKENDS = ("cpp", "numba")
+LABELLED = ("class_sums", "joint_pass", "row_stats", "prune_by_noise_rate", "prune_by_class")
+
+
+class Calls(list):
+    """(name, out_guess given, out_flags given) per call, and the label dtypes the kernels got."""
+
+    def __init__(self):
+        super().__init__()
+        self.label_dtypes = set()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -23,10 +32,12 @@ def spied(request, monkeypatch):
         real = _backend.get_backend(request.param)
     except ImportError as exc:
         pytest.skip(f"{request.param} backend unavailable: {exc}")
-    calls = []
+    calls = Calls()
 
     def recording(name):
         def call(*args, **kwargs):
+            if name in LABELLED:
+                calls.label_dtypes.add(args[0].dtype)
             if name == "joint_pass":
                 calls.append((name, args[4] is not None, args[6] is not None))
             else:
@@ -35,8 +46,10 @@ def spied(request, monkeypatch):
 
         return call
 
-    names = [n for n in dir(real) if not n.startswith("_") and callable(getattr(real, n))]
-    spy = types.SimpleNamespace(**{n: recording(n) for n in names}, __name__=real.__name__)
+    public = {n: getattr(real, n) for n in dir(real) if not n.startswith("_")}
+    spy = types.SimpleNamespace(
+        **{n: recording(n) if callable(v) else v for n, v in public.items()}, __name__=real.__name__
+    )
     monkeypatch.setattr(_problem, "get_backend", lambda name=None: spy)
     return calls, request.param
 
@@ -93,3 +106,30 @@ def test_health_summary_runs_one_joint_pass(spied, data):
     assert joint_passes(calls) == [(True, True)]
     issues = labelsieve.find_issues(labels, p, filter_by="confident_learning", backend=backend)
     assert summary["overall_label_health_score"] == pytest.approx(1 - issues.sum() / labels.size)
+
+
+@pytest.mark.parametrize("k", [5, 256, 257])
+def test_labels_reach_the_kernels_in_one_byte_when_they_fit(spied, k):
+    """The C++ backend gets uint8 labels for K <= 256 (narrowed once, after
+    the range check) in calls that read the labels in several passes;
+    K > 256, the numba backend and one-pass calls keep int32/int64."""
+    calls, backend = spied
+    rng = np.random.default_rng(k)
+    p = rng.dirichlet(np.full(k, 0.3), 4000).astype(np.float32)
+    labels = np.where(rng.random(4000) < 0.8, p.argmax(1), rng.integers(0, k, 4000))
+    narrow = backend == "cpp" and k <= 256
+    mask = labelsieve.find_issues(labels, p, backend=backend)
+    assert calls.label_dtypes == ({np.dtype(np.uint8)} if narrow else {labels.dtype})
+    calls.label_dtypes.clear()
+    labelsieve.confident_joint(labels, p, backend=backend)
+    assert calls.label_dtypes == ({np.dtype(np.uint8)} if narrow else {labels.dtype})
+    calls.label_dtypes.clear()
+    scores = labelsieve.label_quality_scores(labels, p, backend=backend)
+    labelsieve.confident_thresholds(labels, p, backend=backend)
+    assert calls.label_dtypes == {labels.dtype}  # one pass over the labels: not narrowed
+    for dtype in (np.int32, np.uint8, np.uint16):
+        if np.iinfo(dtype).max >= k - 1:
+            same = labels.astype(dtype)
+            assert np.array_equal(labelsieve.find_issues(same, p, backend=backend), mask)
+            assert np.array_equal(labelsieve.label_quality_scores(same, p, backend=backend), scores)
+    assert mask.sum() > 0

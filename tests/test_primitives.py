@@ -39,10 +39,12 @@ KINDS = ["dirichlet", "rounded", "unnormalised", "missing", "onehot"]
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("label_dtype", [np.int32, np.int64, np.uint8])
 @pytest.mark.parametrize("shape_index", range(len(SHAPES)))
 def test_primitives_match_reference(backend_name, dtype, label_dtype, shape_index):
     backend = backend_or_skip(backend_name)
+    if label_dtype == np.uint8 and not getattr(backend, "reads_one_byte_labels", False):
+        pytest.skip("one-byte labels reach only backends that narrow them")
     n, k = SHAPES[shape_index]
     kind = KINDS[shape_index % len(KINDS)]
     labels, p = make_case(shape_index, n, k, dtype, label_dtype, kind)
@@ -74,7 +76,8 @@ def test_float16_class_sums_follow_numpys_cast_buffer(backend_name):
 @pytest.mark.parametrize("dtype", [np.float16, np.float32])
 @pytest.mark.parametrize("k", [2, 3, 9, 16, 17])
 @pytest.mark.parametrize("kind", ["rounded", "onehot", "dirichlet"])
-def test_joint_pass_and_pruning_in_blocks_of_lanes(backend_name, dtype, k, kind):
+@pytest.mark.parametrize("label_dtype", [np.int32, np.uint8])
+def test_joint_pass_and_pruning_in_blocks_of_lanes(backend_name, dtype, k, kind, label_dtype):
     """The C++ joint pass and pruning scan take a vector of rows at a time for K <= 16 (one
     lane per row: sixteen with AVX-512, eight with AVX2) and the rest one by one, eight or
     sixteen classes per step: rows in blocks, in the tail, on both
@@ -82,8 +85,10 @@ def test_joint_pass_and_pruning_in_blocks_of_lanes(backend_name, dtype, k, kind)
     classes (onehot rows are confident in one class, rounded ones in many),
     and a block holding a zero-probability label, all match the reference."""
     backend = backend_or_skip(backend_name)
+    if label_dtype == np.uint8 and not getattr(backend, "reads_one_byte_labels", False):
+        pytest.skip("one-byte labels reach only backends that narrow them")
     n = 16 * 41 + 7
-    labels, p = make_case(k, n, k, dtype, np.int32, kind)
+    labels, p = make_case(k, n, k, dtype, label_dtype, kind)
     p[100:116] = p[100]  # a block of identical rows
     p[200, labels[200]] = 0
     for paper in (False, True):
@@ -206,13 +211,18 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
 @pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("bad_label", [-1, 4, 2**40])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(backend_name, bad_label, dtype):
+@pytest.mark.parametrize("label_dtype", [np.int64, np.uint8])
+def test_labels_out_of_range_raise_instead_of_reading_out_of_bounds(backend_name, bad_label, dtype, label_dtype):
     """Primitives that index by label check the labels they read (the public
     API validates first; this guards direct callers and the binding)."""
     backend = backend_or_skip(backend_name)
+    if label_dtype == np.uint8:
+        if not getattr(backend, "reads_one_byte_labels", False):
+            pytest.skip("one-byte labels reach only backends that narrow them")
+        bad_label = {-1: 255, 4: 4, 2**40: 200}[bad_label]
     rng = np.random.default_rng(4)
     p = rng.dirichlet(np.ones(4), 5000).astype(dtype)
-    labels = rng.integers(0, 4, 5000).astype(np.int64)
+    labels = rng.integers(0, 4, 5000).astype(label_dtype)
     labels[4321] = bad_label
     cut = np.full(4, 0.3, np.float64 if dtype == np.float64 else np.float32)
     calls = {

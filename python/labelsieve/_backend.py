@@ -8,7 +8,9 @@ labelsieve is O(K^2) or O(N) NumPy on top of their small outputs.
 Conventions shared by all primitives
 ------------------------------------
 * ``labels``: 1-D C-contiguous ``int32`` or ``int64`` array, length N, every
-  value in ``[0, K)`` (validated by the caller).
+  value in ``[0, K)`` (validated by the caller); also ``uint8`` for a
+  backend whose ``reads_one_byte_labels`` is True (the caller then narrows
+  labels to one byte when K <= 256).
 * ``pred_probs``: 2-D C-contiguous ``float16``, ``float32`` or ``float64``
   array (N, K), finite, validated by the caller.  Read-only and memory-mapped
   arrays are allowed: primitives never write to inputs.

@@ -13,11 +13,13 @@ import numpy as np
 import numpy.typing as npt
 
 #: Labels: 1-D C-contiguous int32 or int64, values in [0, K).
-Labels: TypeAlias = npt.NDArray[np.int32] | npt.NDArray[np.int64]
+Labels: TypeAlias = npt.NDArray[np.int32] | npt.NDArray[np.int64] | npt.NDArray[np.uint8]
 #: Predicted probabilities (N, K) or scores (N,): float16, float32 or float64, C-contiguous.
 Floats: TypeAlias = npt.NDArray[np.float16] | npt.NDArray[np.float32] | npt.NDArray[np.float64]
 #: The accumulator type: float32 for float16/float32 input, float64 for float64 input.
 Accumulators: TypeAlias = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+
+reads_one_byte_labels: bool
 
 def value_range(
     pred_probs: Floats,

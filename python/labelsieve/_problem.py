@@ -31,18 +31,23 @@ class Problem:
         thresholds: Any = None,
         needs_thresholds: bool = False,
         needs_self_probs: bool = False,
+        narrow_labels: bool | None = None,
     ):
         """``needs_thresholds`` / ``needs_self_probs``: the caller will use the
         per-class thresholds / every row's p[i, labels[i]], so the value-range
         validation is done in the same read of pred_probs as that pass (same
-        checks, same errors, one pass fewer)."""
+        checks, same errors, one pass fewer).  ``narrow_labels``: one-byte
+        labels for the kernels where the backend reads them (worth it from
+        two passes over the labels on; default: with ``needs_thresholds``)."""
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
         self.n_threads = resolve_n_jobs(n_jobs)
         self.backend = get_backend(backend)
         fuse_thresholds = needs_thresholds and thresholds is None
         fuse_self = needs_self_probs and not fuse_thresholds
+        # With thresholds the labels are read by the class pass, the joint pass and more.
         inputs = check_inputs(
-            labels, pred_probs, self.backend, self.n_threads, check_range=not (fuse_thresholds or fuse_self)
+            labels, pred_probs, self.backend, self.n_threads, check_range=not (fuse_thresholds or fuse_self),
+            narrow=needs_thresholds if narrow_labels is None else narrow_labels,
         )
         self.labels = inputs.labels
         self.pred_probs = inputs.pred_probs

@@ -45,7 +45,8 @@ def confident_thresholds(
     """Per-class confidence thresholds: the mean predicted probability of
     class k over the examples labelled k (2.0 for a class with no examples,
     floored at 2e-6).  Same dtype rules as cleanlab (float32 stays float32)."""
-    return Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_thresholds=True).thresholds.copy()
+    problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_thresholds=True, narrow_labels=False)
+    return problem.thresholds.copy()  # one pass over the labels: not worth narrowing them
 
 
 def confident_joint(
