@@ -396,3 +396,31 @@ def test_float32_entropy_terms_match_scipy_xlogy():
     expected = np.float32(0) + xlogy(x, x)
     bad = np.flatnonzero(out.view(np.uint32) != expected.view(np.uint32))
     assert bad.size == 0, f"{bad.size} differ, e.g. x={x[bad[0]]!r}: {out[bad[0]]!r} vs {expected[bad[0]]!r}"
+
+
+@pytest.mark.parametrize("dtype", PROB_DTYPES)
+def test_fold_range_on_bit_patterns_orders_like_the_floats(dtype):
+    """The validation fold compares values' bit patterns as integers: any
+    bits (subnormals, signed zeros, infinities, NaN of either sign, huge
+    negatives) over any row range give NumPy's min and max, or NaN."""
+    from labelsieve._numba._range import fold_range
+
+    rng = np.random.default_rng(11)
+    width = np.dtype(dtype).itemsize
+    raw = rng.integers(0, 256, (4000, 7 * width), dtype=np.uint8)
+    values = raw.view(dtype).copy()  # every kind of value, NaN included
+    finite = np.where(np.isnan(values), dtype(0.25), values)
+    specials = np.array([0.0, -0.0, np.inf, -np.inf, np.finfo(dtype).tiny / 4, -np.finfo(dtype).tiny / 4], dtype)
+    finite[rng.integers(0, 4000, 40), rng.integers(0, 7, 40)] = rng.choice(specials, 40)
+    carrier = (lambda a: a.view(np.uint16)) if dtype == np.float16 else (lambda a: a)
+    for p in (finite, values):
+        for first, stop in ((0, 4000), (0, 1), (17, 2999), (3999, 4000), (5, 5)):
+            lo, hi, nan = fold_range(carrier(p), first, stop)
+            with np.errstate(invalid="ignore"):  # signalling NaN bit patterns
+                block = p[first:stop].astype(np.float64)
+            if block.size == 0:
+                assert (lo, hi, nan) == (np.inf, -np.inf, False)
+            elif np.isnan(block).any():
+                assert nan
+            else:
+                assert not nan and lo == block.min() and hi == block.max()

@@ -19,6 +19,7 @@ bodies, and this keeps compilation time down.
 import numpy as np
 from numba import njit, prange
 
+from labelsieve._numba._range import fold_range
 from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer, pairwise
 from labelsieve._numba._scalars import narrow_like, store, to_work, widen, work_empty, zero_of
 from labelsieve._numba._select import SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m, ties_to_take
@@ -408,18 +409,7 @@ def entropy_sums(p, out):
 
 @njit(**_JIT)
 def _range_block(p, b, lows, highs, nans):
-    lo = np.inf
-    hi = -np.inf
-    nan = False
-    for i in range(b * BLOCK, min(p.shape[0], (b + 1) * BLOCK)):
-        for k in range(p.shape[1]):
-            x = widen(p[i, k])
-            lo = x if x < lo else lo
-            hi = x if x > hi else hi
-            nan = nan or x != x
-    lows[b] = lo
-    highs[b] = hi
-    nans[b] = nan
+    lows[b], highs[b], nans[b] = fold_range(p, b * BLOCK, min(p.shape[0], (b + 1) * BLOCK))
 
 
 @njit(**_JIT)
