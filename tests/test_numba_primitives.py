@@ -378,6 +378,38 @@ def test_select_top_m_matches_stable_argsort():
             assert np.array_equal(got, expected), (trial, n, m)
 
 
+def test_kth_smallest_matches_partition_near_either_end():
+    """Long arrays with the rank near an end take the narrowed quickselect;
+    it gives np.partition's value, reorders the values (a permutation), and
+    falls back to the whole array where the every-16th sample misleads."""
+    from labelsieve._numba._select import kth_smallest
+
+    rng = np.random.default_rng(12)
+    misleading = np.arange(20_000, dtype=np.float64) + 100_000
+    misleading[::16] = np.arange(misleading[::16].size)  # the sample holds only the lowest values
+    for trial in range(60):
+        n = int(rng.integers(4096, 30_000))
+        kind = trial % 5
+        if kind == 0:
+            a = rng.random(n)
+        elif kind == 1:
+            a = np.round(rng.random(n), 2)  # many ties
+        elif kind == 2:
+            a = rng.choice([0.0, -0.0, 1.0, -np.inf, np.inf], n)
+        else:  # the sample misleads at the low end (kind 3) or the high end (kind 4)
+            a, n = (misleading.copy() if kind == 3 else -misleading), misleading.size
+        a = a.astype(np.float32 if trial % 2 else np.float64)
+        ranks = [0, 1, n // 50, n // 9, n // 2, n - 1 - n // 9, n - 1 - n // 50, n - 2, n - 1]
+        if kind >= 3:  # ranks near the misled end: one keeps exactly as many values as the rank needs, less one
+            near = list(range(2, 40)) + [misleading[::16].size]
+            ranks += near if kind == 3 else [n - 1 - r for r in near]
+        for kth in ranks:
+            work = a.copy()
+            got = kth_smallest(work, n, kth)
+            assert got == np.partition(a, kth)[kth], (trial, n, kth)
+            assert np.array_equal(np.sort(work), np.sort(a)), (trial, n, kth)
+
+
 # --- entropy: float32 logf agrees with scipy's float32 xlogy -----------------
 
 

@@ -445,10 +445,11 @@ def _store_range(p, lows, highs, nans, out):
 
 
 @njit(**_JIT)
-def _noise_floors(p, sampled_rows, k, sizes):
+def _noise_floors(p, sampled_rows, k, sizes, margin_sd, margin_keys):
     """Per true class j, a key floor that the best sizes[j] rows of class k
     probably reach, from ``sampled_rows`` (about every 16th row of the
-    class; -inf where the sample cannot tell)."""
+    class; -inf where the sample cannot tell), with floor_from_sample's
+    margins."""
     num_classes = p.shape[1]
     floors = np.full(num_classes, -np.inf)
     n_sampled = sampled_rows.shape[0]
@@ -460,8 +461,7 @@ def _noise_floors(p, sampled_rows, k, sizes):
             sample[j * n_sampled + s] = narrow_like(widen(p[i, j]) - own, p)
     for j in range(num_classes):
         if sizes[j] > 0:
-            # A floor set too high costs a rescan of one class's column only.
-            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j], 3.0, 3.0)
+            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j], margin_sd, margin_keys)
             if floor == floor:
                 floors[j] = floor
     return floors
@@ -567,7 +567,8 @@ def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
     sizes = _cell_sizes(prune_counts, k, size)
     floors = np.full(num_classes, -np.inf)
     if size >= SAMPLE_FROM_ROWS:
-        floors = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes)
+        # A floor set too high costs a rescan of this class's listed rows.
+        floors = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes, 3.0, 3.0)
     for j in range(num_classes):
         if sizes[j] <= 0:
             floors[j] = np.inf  # no candidates
@@ -597,7 +598,12 @@ def _row_order_plan(labels, p, prune_counts, class_ok):
             continue
         sizes[k] = _cell_sizes(prune_counts, k, class_counts[k])
         if class_counts[k] >= SAMPLE_FROM_ROWS:
-            floors[k] = _noise_floors(p, sampled[order[sample_starts[k] : sample_starts[k + 1]]], k, sizes[k])
+            # A floor set too high costs a read of every label to list the
+            # class's rows, then a read of them (10M x 10: ~45 ms, as much as
+            # all the selections): 4 sd, not 3, makes that ~40x rarer a cell
+            # for ~2% more offers (+3 keys, not +6: small cells' offers grow
+            # with the constant, and their rescans are cheap).
+            floors[k] = _noise_floors(p, sampled[order[sample_starts[k] : sample_starts[k + 1]]], k, sizes[k], 4.0, 3.0)
         else:
             floors[k] = -np.inf
         for j in range(num_classes):

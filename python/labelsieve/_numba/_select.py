@@ -45,7 +45,7 @@ def _heapsort(a, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def kth_smallest(a, n, kth):
+def _quickselect(a, n, kth):
     """Value of rank ``kth`` (0-based, ascending) of a[0:n]; reorders a.
     No NaN allowed.  Wirth/Hoare quickselect with a median-of-three pivot and
     a heapsort fallback if it degenerates."""
@@ -91,6 +91,44 @@ def kth_smallest(a, n, kth):
         if kth < i:
             hi = j
     return a[kth]
+
+
+# kth_smallest narrows arrays of at least this many values to the side of
+# the rank, when the rank lies within an eighth of either end.
+NARROW_FROM = 4096
+
+
+@njit(cache=True, nogil=True)
+def kth_smallest(a, n, kth):
+    """Value of rank ``kth`` (0-based, ascending) of a[0:n]; reorders a.
+    No NaN allowed.  Where the rank is near an end of a long array, the
+    quickselect runs only over the values beyond a bound taken from every
+    16th value (moved to the front by one predictable pass: the
+    quickselect's mispredicted compares cost ~10 ns a value); the exact
+    value is the same either way."""
+    near_top = kth >= n - n // 8
+    if n < NARROW_FROM or not (kth < n // 8 or near_top):
+        return _quickselect(a, n, kth)
+    sample = a[0:n:16].copy()
+    count = sample.shape[0]
+    # The bound's rank in the sample, with a margin of 4 sd + 6 values for
+    # the sampling error (as floor_from_sample).
+    outside = (n - 1 - kth) if near_top else kth
+    expected = outside / 16
+    rank = min(count - 1, int(expected + 4.0 * np.sqrt(expected) + 6.0))
+    bound = _quickselect(sample, count, count - 1 - rank if near_top else rank)
+    kept = 0
+    for t in range(n):  # swap, not overwrite: a fallback needs every value
+        value = a[t]
+        if (value >= bound) if near_top else (value <= bound):
+            a[t] = a[kept]
+            a[kept] = value
+            kept += 1
+    if near_top and kept >= n - kth:  # the kept values are the top `kept`
+        return _quickselect(a, kept, kth - (n - kept))
+    if not near_top and kept > kth:  # the kept values are the lowest `kept`
+        return _quickselect(a, kept, kth)
+    return _quickselect(a, n, kth)
 
 
 @njit(cache=True, nogil=True)
