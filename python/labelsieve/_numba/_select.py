@@ -93,9 +93,19 @@ def _quickselect(a, n, kth):
     return a[kth]
 
 
+SAMPLE_EVERY = 16  # the samples that floors and bounds are taken from: every 16th value or row
+
 # kth_smallest narrows arrays of at least this many values to the side of
 # the rank, when the rank lies within an eighth of either end.
 NARROW_FROM = 4096
+
+
+@njit(cache=True, nogil=True)
+def sample_rank(expected, margin_sd, margin_keys):
+    """How many of an every-16th sample's values to pass over so that the
+    next one is, very probably, still beyond the wanted rank: ``expected``
+    (the rank / 16) plus margin_sd standard deviations plus margin_keys."""
+    return int(expected + margin_sd * np.sqrt(expected) + margin_keys)
 
 
 @njit(cache=True, nogil=True)
@@ -105,17 +115,15 @@ def kth_smallest(a, n, kth):
     quickselect runs only over the values beyond a bound taken from every
     16th value (moved to the front by one predictable pass: the
     quickselect's mispredicted compares cost ~10 ns a value); the exact
-    value is the same either way."""
+    value is the same either way.  (_cut_from_sample narrows the same way
+    while copying keys it must not reorder.)"""
     near_top = kth >= n - n // 8
     if n < NARROW_FROM or not (kth < n // 8 or near_top):
         return _quickselect(a, n, kth)
-    sample = a[0:n:16].copy()
+    sample = a[0:n:SAMPLE_EVERY].copy()
     count = sample.shape[0]
-    # The bound's rank in the sample, with a margin of 4 sd + 6 values for
-    # the sampling error (as floor_from_sample).
-    outside = (n - 1 - kth) if near_top else kth
-    expected = outside / 16
-    rank = min(count - 1, int(expected + 4.0 * np.sqrt(expected) + 6.0))
+    outside = (n - 1 - kth) if near_top else kth  # values beyond the rank
+    rank = min(count - 1, sample_rank(outside / SAMPLE_EVERY, 4.0, 6.0))
     bound = _quickselect(sample, count, count - 1 - rank if near_top else rank)
     kept = 0
     for t in range(n):  # swap, not overwrite: a fallback needs every value
@@ -157,9 +165,6 @@ def mark_top(keys, rows, m, cut, out_mask):
             ties -= 1
 
 
-SAMPLE_EVERY = 16
-
-
 @njit(cache=True, nogil=True)
 def floor_from_sample(sample, m, margin_sd=4.0, margin_keys=6.0):
     """A key that at least the best m of all keys probably reach, from
@@ -174,8 +179,7 @@ def floor_from_sample(sample, m, margin_sd=4.0, margin_keys=6.0):
         if key == key:
             sample[count] = key
             count += 1
-    expected = m / SAMPLE_EVERY
-    rank = int(expected + margin_sd * np.sqrt(expected) + margin_keys)
+    rank = sample_rank(m / SAMPLE_EVERY, margin_sd, margin_keys)
     if rank >= count:
         return np.nan
     return kth_smallest(sample, count, count - rank - 1)
