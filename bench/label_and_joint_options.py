@@ -2,12 +2,12 @@
 call alternating (A B B A ...), so a shared machine's slow spells fall on both:
 
 * labels: narrowed to one byte for the kernels (what find_issues and
-  confident_joint do when K <= 256 on the C++ backend) or kept as given
+  confident_joint do when K <= 256) or kept as given
   (int64 here), for find_issues, confident_joint and label_quality_scores;
 * the joint pass's per-row outputs: guesses and flags (the full pass),
   the flags alone (what the pruning filters run) or none (counts only).
 
-    python bench/label_and_joint_options.py --n 10000000 --k 10 [--repeat 12]
+    python bench/label_and_joint_options.py --n 10000000 --k 10 [--repeat 12] [--backend numba]
 
 Prints best and median per variant and B / A.  Outputs are checked equal.
 """
@@ -51,17 +51,19 @@ def report(name: str, times: tuple[list[float], list[float]], labels: tuple[str,
 
 
 def main() -> None:
-    args = shape_parser(__doc__.splitlines()[0], repeat=12).parse_args()
+    parser = shape_parser(__doc__.splitlines()[0], repeat=12)
+    parser.add_argument("--backend", default="cpp", choices=["cpp", "numba"])
+    args = parser.parse_args()
     labels, probs = noisy_predictions(args.n, args.k, "float32", seed=0)
-    jobs = args.n_jobs
-    print(f"{args.n} x {args.k} float32, int64 labels, n_jobs={jobs}; best / median of {args.repeat} calls each")
+    jobs, backend = args.n_jobs, args.backend
+    print(f"{args.n} x {args.k} float32, int64 labels, {backend}, n_jobs={jobs}; best / median of {args.repeat} calls each")
 
     narrowing = _validate._kernel_labels
     kept = lambda arr, k, backend: _validate._native_int_labels(arr, k)  # noqa: E731
     print("labels: A = kept as given, B = one byte (where the call narrows them)")
     calls = {
-        "find_issues": lambda: (labelsieve.find_issues(labels, probs, n_jobs=jobs),),
-        "confident_joint": lambda: (labelsieve.confident_joint(labels, probs, n_jobs=jobs),),
+        "find_issues": lambda: (labelsieve.find_issues(labels, probs, n_jobs=jobs, backend=backend),),
+        "confident_joint": lambda: (labelsieve.confident_joint(labels, probs, n_jobs=jobs, backend=backend),),
     }
     for name, call in calls.items():
 
@@ -77,7 +79,7 @@ def main() -> None:
 
         report(name, alternate(with_labels(kept), with_labels(narrowing), args.repeat), ("A", "B"))
 
-    problem = Problem(labels, probs, n_jobs=jobs, needs_thresholds=True)
+    problem = Problem(labels, probs, n_jobs=jobs, backend=backend, needs_thresholds=True)
     cut = _passes.confident_cut(problem.thresholds, probs.dtype)
     n, k = probs.shape
 

@@ -212,6 +212,27 @@ def test_breakdown_script_times_each_step_inside_find_issues():
     assert sum(float(ms[s]) for s in ("class pass", "joint pass", "pruning")) <= float(ms["find_issues"])
 
 
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+def test_label_and_joint_options_script_checks_both_variants_agree(backend):
+    """bench/label_and_joint_options.py (RESULTS.md's one-byte-label and joint-output
+    tables) on a small input: every variant pair is timed and gave equal outputs (the
+    script exits with an error otherwise)."""
+    import re
+    import subprocess
+
+    if backend == "numba":
+        pytest.importorskip("numba")
+    out = subprocess.run(
+        [sys.executable, str(HERE / "label_and_joint_options.py"), "--n", "3000", "--k", "7", "--repeat", "2",
+         "--backend", backend],
+        check=True, capture_output=True, text=True,
+    )
+    assert f", {backend}, " in out.stdout
+    ratios = re.findall(r"^  (\S.*?)\s+A .* B/A ([0-9.]+) / ([0-9.]+)$", out.stdout, flags=re.M)
+    assert [name.strip() for name, *_ in ratios] == ["find_issues", "confident_joint", "B = flags alone", "B = counts only"]
+    assert all(float(best) > 0 and float(median) > 0 for _, best, median in ratios)
+
+
 def test_ab_builds_script_compares_two_extension_files_call_by_call(tmp_path):
     """bench/ab_builds.py (RESULTS.md's old/new tables) with the installed extension as both
     builds: every step of find_issues is timed on each (a step that was not routed to

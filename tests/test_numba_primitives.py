@@ -1,6 +1,6 @@
 """The numba backend (labelsieve._numba) against the NumPy reference rendering
 of the primitive contract (tests/reference_backend.py): same dtypes, same
-bits, for every probability dtype, both label dtypes, several thread counts
+bits, for every probability dtype, every label dtype, several thread counts
 and tie-rich / degenerate data.  Plus exhaustive checks of the float16 bit
 conversions, NumPy's pairwise summation and the shared top-m selection."""
 
@@ -24,7 +24,7 @@ from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer  # n
 from labelsieve._numba._select import select_top_m_all  # noqa: E402
 
 PROB_DTYPES = [np.float16, np.float32, np.float64]
-LABEL_DTYPES = [np.int32, np.int64]
+LABEL_DTYPES = [np.uint8, np.int32, np.int64]
 THREADS = [1, 2, 7]
 
 # name -> (n, k, kind)

@@ -110,14 +110,14 @@ def test_health_summary_runs_one_joint_pass(spied, data):
 
 @pytest.mark.parametrize("k", [5, 256, 257])
 def test_labels_reach_the_kernels_in_one_byte_when_they_fit(spied, k):
-    """The C++ backend gets uint8 labels for K <= 256 (narrowed once, after
+    """Both backends get uint8 labels for K <= 256 (narrowed once, after
     the range check) in calls that read the labels in several passes;
-    K > 256, the numba backend and one-pass calls keep int32/int64."""
+    K > 256 and one-pass calls keep int32/int64."""
     calls, backend = spied
     rng = np.random.default_rng(k)
     p = rng.dirichlet(np.full(k, 0.3), 4000).astype(np.float32)
     labels = np.where(rng.random(4000) < 0.8, p.argmax(1), rng.integers(0, k, 4000))
-    narrow = backend == "cpp" and k <= 256
+    narrow = k <= 256
     mask = labelsieve.find_issues(labels, p, backend=backend)
     assert calls.label_dtypes == ({np.dtype(np.uint8)} if narrow else {labels.dtype})
     calls.label_dtypes.clear()

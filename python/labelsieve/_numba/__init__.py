@@ -31,6 +31,11 @@ __all__ = [
     "multilabel_ema_scores",
 ]
 
+# The kernels take uint8 labels too (numba compiles them per label type): the
+# caller narrows checked labels to one byte for calls that read them in
+# several passes (labelsieve._validate._kernel_labels).
+reads_one_byte_labels = True
+
 _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
 
 
