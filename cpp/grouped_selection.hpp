@@ -16,6 +16,7 @@
 #include "cancel.hpp"
 #include "labels.hpp"
 #include "large_array.hpp"
+#include "row_bits.hpp"
 #include "thread_pool.hpp"
 #include "top_m.hpp"
 
@@ -27,10 +28,11 @@ namespace labelsieve {
 struct RowGroups {
     LargeArray<uint32_t> rows;
     std::vector<int64_t> start;  // group g is rows[start[g], start[g + 1])
+    int64_t n_rows;              // rows in all, grouped or not
 
     template <class L>
     RowGroups(const L* keys, int64_t n, int64_t n_groups, LabelGuard& guard)
-        : start(static_cast<size_t>(n_groups) + 1, 0) {
+        : start(static_cast<size_t>(n_groups) + 1, 0), n_rows(n) {
         for (int64_t i = 0; i < n; ++i) {
             if (guard.ok(keys[i])) ++start[static_cast<size_t>(keys[i]) + 1];
         }
@@ -68,7 +70,8 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
     const size_t n_cells = requested_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);  // a cell's index within its group, if active
     std::vector<Key> floors(n_cells, kClosed);   // each task writes its own group's cells only
-    parallel_tasks(n_groups, n_threads, [&](int64_t g, int) {
+    RowBits marks(groups.n_rows, part_count(n_groups, n_threads));
+    parallel_tasks(n_groups, n_threads, [&](int64_t g, int worker) {
         const uint32_t* rows = groups.rows.data() + groups.start[static_cast<size_t>(g)];
         const int64_t count = groups.start[static_cast<size_t>(g) + 1] - groups.start[static_cast<size_t>(g)];
         const size_t first_cell = static_cast<size_t>(g * cells_per_group);
@@ -119,9 +122,9 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
                 if (retry_sizes[j] > 0) tops[j] = std::move(redo[j]);
             }
         }
-        // Rows of this group are marked by this task only.
-        for (auto& top : tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
+        for (auto& top : tops) top.for_each_selected([&](int64_t row) { marks.set(worker, row); });
     });
+    marks.or_into(out_mask, n_threads);
 }
 
 }  // namespace labelsieve

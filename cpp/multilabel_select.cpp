@@ -29,8 +29,9 @@ void multilabel_select(const uint8_t* onehot, const T* p, int64_t n, int64_t k, 
             if (key >= floors[cell]) sink.offer(static_cast<size_t>(cell), key, i * k + c);
         }
     };
-    // select_rows caps each cell at n members, which a cell can never exceed.
-    select_rows<V>(n, n_threads, cell_sizes, each_row(visit), out_mask);
+    // select_rows caps each cell at n members, which a cell can never exceed;
+    // ids run to n * k (they decide whether they fit packed entries).
+    select_rows<V>(n, n * k, n_threads, cell_sizes, each_row(visit), out_mask);
 }
 
 #define LABELSIEVE_INSTANTIATE(T) \

@@ -81,7 +81,7 @@ void prune_by_noise_rate(const L* labels, const T* p, int64_t n, int64_t k, cons
         return;
     }
     select_rows<V>(
-        n, n_threads, cell_sizes,
+        n, n, n_threads, cell_sizes,
         [&](int64_t first, int64_t last, int64_t stride, auto& sink) { visit(nullptr, -1, first, last, stride, sink); },
         out_mask);
     guard.throw_if_bad();
@@ -99,7 +99,7 @@ void prune_by_class(const L* labels, const T* p, int64_t n, int64_t k, const int
         if (!guard.ok(y)) return;
         sink.offer(static_cast<size_t>(y), -F::load(p[i * k + y]), i);
     };
-    select_rows<V>(n, n_threads, cell_sizes, each_row(visit), out_mask);
+    select_rows<V>(n, n, n_threads, cell_sizes, each_row(visit), out_mask);
     guard.throw_if_bad();
 }
 
@@ -107,7 +107,7 @@ template <class T>
 void select_lowest(const T* scores, int64_t n, int64_t count, uint8_t* out_mask, int n_threads) {
     using V = ValueOf<T>;
     auto visit = [&](int64_t i, auto& sink) { sink.offer(0, -FloatType<T>::load(scores[i]), i); };
-    select_rows<V>(n, n_threads, std::vector<int64_t>{count}, each_row(visit), out_mask);
+    select_rows<V>(n, n, n_threads, std::vector<int64_t>{count}, each_row(visit), out_mask);
 }
 
 #define LABELSIEVE_INSTANTIATE_LABELLED(T, L)                                                            \

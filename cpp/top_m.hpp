@@ -22,6 +22,7 @@
 
 #include "cancel.hpp"
 #include "radix_select.hpp"
+#include "row_bits.hpp"
 #include "thread_pool.hpp"
 
 namespace labelsieve {
@@ -318,8 +319,8 @@ auto each_row(VisitRow visit_row) {
 namespace detail {
 
 template <class Key, class Entries, class VisitRows>
-void select_rows_with(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows& visit_rows,
-                      uint8_t* out_mask) {
+void select_rows_with(int64_t n, int64_t mask_size, int n_threads, const std::vector<int64_t>& requested_sizes,
+                      VisitRows& visit_rows, uint8_t* out_mask) {
     const size_t n_cells = requested_sizes.size();
     if (n_cells == 0 || n == 0) return;
     // No cell can hold more than n rows: a larger m (up to INT64_MAX, from a
@@ -372,20 +373,14 @@ void select_rows_with(int64_t n, int n_threads, const std::vector<int64_t>& requ
             result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
         }
     }
-    // Cut every set to its m best and mark its rows on the workers.  A row
-    // may be selected in several cells, so two workers may set one flag: the
-    // stores are relaxed atomics where the compiler offers them on plain
-    // bytes, else one worker marks every set.
-#if defined(__GNUC__) || defined(__clang__)
-    parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads, [&](int64_t slot, int) {
-        result.tops[static_cast<size_t>(slot)].for_each_selected(
-            [&](int64_t row) { __atomic_store_n(out_mask + row, uint8_t{1}, __ATOMIC_RELAXED); });
+    if (result.tops.empty()) return;
+    // Cut every set to its m best and mark its rows on the workers (a row
+    // may be selected in several cells: each worker has its own bits).
+    RowBits marks(mask_size, part_count(static_cast<int64_t>(result.tops.size()), n_threads));
+    parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads, [&](int64_t slot, int worker) {
+        result.tops[static_cast<size_t>(slot)].for_each_selected([&](int64_t row) { marks.set(worker, row); });
     });
-#else
-    parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads,
-                   [&](int64_t slot, int) { result.tops[static_cast<size_t>(slot)].cut_to_size(); });
-    for (auto& top : result.tops) top.for_each_selected([&](int64_t row) { out_mask[row] = 1; });
-#endif
+    marks.or_into(out_mask, n_threads);
 }
 
 }  // namespace detail
@@ -396,14 +391,18 @@ void select_rows_with(int64_t n, int n_threads, const std::vector<int64_t>& requ
 // CellSink<Key, Entries> for one of two Entries types: visitors take it as
 // `auto&`); every cell c keeps its best cell_sizes[c] rows (none if <= 0);
 // out_mask[row] = 1 for every selected row.  The result is independent of
-// n_threads.
+// n_threads.  The offered "rows" are ids in [0, mask_size), the size of
+// out_mask: n, or more when a row competes under several ids (multilabel:
+// row * k + class); they decide whether an id fits a packed entry.
 template <class Key, class VisitRows>
-void select_rows(int64_t n, int n_threads, const std::vector<int64_t>& requested_sizes, VisitRows visit_rows,
-                 uint8_t* out_mask) {
-    if (n <= static_cast<int64_t>(UINT32_MAX)) {
-        detail::select_rows_with<Key, CompactEntries<Key>>(n, n_threads, requested_sizes, visit_rows, out_mask);
+void select_rows(int64_t n, int64_t mask_size, int n_threads, const std::vector<int64_t>& requested_sizes,
+                 VisitRows visit_rows, uint8_t* out_mask) {
+    if (mask_size <= static_cast<int64_t>(UINT32_MAX)) {
+        detail::select_rows_with<Key, CompactEntries<Key>>(n, mask_size, n_threads, requested_sizes, visit_rows,
+                                                           out_mask);
     } else {
-        detail::select_rows_with<Key, WideEntries<Key>>(n, n_threads, requested_sizes, visit_rows, out_mask);
+        detail::select_rows_with<Key, WideEntries<Key>>(n, mask_size, n_threads, requested_sizes, visit_rows,
+                                                        out_mask);
     }
 }
 

@@ -15,6 +15,7 @@
 #include "primitives.hpp"
 #include "radix_select.hpp"
 #include "simd.hpp"
+#include "row_bits.hpp"
 #include "top_m.hpp"
 
 using namespace labelsieve;
@@ -338,3 +339,27 @@ TEST_CASE("pruning scan: rows from a label group take the group's label, not the
     CHECK(selected == std::set<int64_t>{1, 5});
 }
 #endif
+
+TEST_CASE("RowBits sets every marked row once, whatever the worker, and keeps the mask's other bytes") {
+    for (const int64_t n : {int64_t{0}, int64_t{1}, int64_t{7}, int64_t{64}, int64_t{65}, int64_t{1000}, int64_t{4099}}) {
+        for (const int workers : {1, 2, 3}) {
+            std::mt19937 rng(static_cast<uint32_t>(n * 10 + workers));
+            std::vector<uint8_t> mask(static_cast<size_t>(n) + 3, 0), want(static_cast<size_t>(n) + 3, 0);
+            for (int64_t i = 0; i < n; i += 5) mask[static_cast<size_t>(i)] = want[static_cast<size_t>(i)] = 1;
+            mask[static_cast<size_t>(n)] = want[static_cast<size_t>(n)] = 7;  // past the end: untouched
+            RowBits marks(n, workers);
+            for (int64_t draw = 0; draw < n; ++draw) {
+                const int64_t row = static_cast<int64_t>(rng() % static_cast<uint32_t>(n));
+                marks.set(static_cast<int>(rng() % static_cast<uint32_t>(workers)), row);  // repeats across workers too
+                want[static_cast<size_t>(row)] = 1;
+            }
+            if (n > 0) marks.set(workers - 1, n - 1);  // the last row of a partial word
+            if (n > 0) want[static_cast<size_t>(n - 1)] = 1;
+            for (const int threads : {1, 2}) {
+                std::vector<uint8_t> out(mask);
+                marks.or_into(out.data(), threads);
+                CHECK(out == want);
+            }
+        }
+    }
+}
