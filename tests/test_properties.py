@@ -96,7 +96,8 @@ def test_invariants_and_agreement(problem):
     assert np.all((t >= 2e-6 * 0.999) & (t <= 2))
     for method in ("self_confidence", "normalized_margin", "confidence_weighted_entropy"):
         s = out[method]
-        assert s.shape == (n,)
+        assert s.shape == (n,) and s.flags.writeable
+        assert not np.shares_memory(s, p) and not np.shares_memory(s, labels), "scores must be the caller's own array"
         finite = s[np.isfinite(s)]
         assert np.all((finite >= 0) & (finite <= 1)), method
 

@@ -213,7 +213,8 @@ def label_quality_scores(
     check_choice(method, "method", SCORE_METHODS)
     reads_self_probs = method != "normalized_margin" and not adjust_pred_probs
     problem = Problem(labels, pred_probs, n_jobs=n_jobs, backend=backend, needs_self_probs=reads_self_probs)
-    return _scores(problem, method, bool(adjust_pred_probs)).copy()
+    # A new array: the problem (and its cached passes) ends with this call.
+    return _scores(problem, method, bool(adjust_pred_probs))
 
 
 def _check_mask(mask: ArrayLike, n: int) -> np.ndarray:
