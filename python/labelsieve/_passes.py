@@ -85,11 +85,12 @@ class JointPass:
         return (self.flags & FLAG_LABEL_IS_BOOSTED_TOP) != 0
 
     def unflag_label_is_boosted_top(self, mask: np.ndarray) -> None:
-        """mask &= ~label_is_boosted_top(), in place, with one temporary
-        (the flag is bit 0: flags & 1 ^ 1 is 0 or 1, a valid bool)."""
-        keep = np.bitwise_and(self.flags, FLAG_LABEL_IS_BOOSTED_TOP)
-        np.bitwise_xor(keep, FLAG_LABEL_IS_BOOSTED_TOP, out=keep)
-        np.logical_and(mask, keep.view(np.bool_), out=mask)
+        """mask &= ~label_is_boosted_top(), in place, with one temporary:
+        the flag is bit 0, so flags ^ 1 has bit 0 set where the label is not
+        the boosted top, and the bool mask's 0/1 bytes ANDed with it keep only that bit."""
+        keep = np.bitwise_xor(self.flags, FLAG_LABEL_IS_BOOSTED_TOP)
+        as_bytes = mask.view(np.uint8)
+        np.bitwise_and(as_bytes, keep, out=as_bytes)
 
     def argmax_is_label(self) -> np.ndarray:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
