@@ -58,8 +58,8 @@ def main() -> None:
     jobs, backend = args.n_jobs, args.backend
     print(f"{args.n} x {args.k} float32, int64 labels, {backend}, n_jobs={jobs}; best / median of {args.repeat} calls each")
 
-    narrowing = _validate._kernel_labels
-    kept = lambda arr, k, backend: _validate._native_int_labels(arr, k)  # noqa: E731
+    narrowing = _validate._checked_labels
+    kept = lambda arr, k, backend, n_threads, narrow: narrowing(arr, k, backend, n_threads, False)  # noqa: E731
     print("labels: A = kept as given, B = one byte (where the call narrows them)")
     calls = {
         "find_issues": lambda: (labelsieve.find_issues(labels, probs, n_jobs=jobs, backend=backend),),
@@ -69,11 +69,11 @@ def main() -> None:
 
         def with_labels(rule, call=call):
             def run():
-                _validate._kernel_labels = rule
+                _validate._checked_labels = rule
                 try:
                     return call()
                 finally:
-                    _validate._kernel_labels = narrowing
+                    _validate._checked_labels = narrowing
 
             return run
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace labelsieve {
 
@@ -30,5 +31,21 @@ private:
     uint64_t k_;
     std::atomic<bool> bad_{false};
 };
+
+// Labels [begin, end) copied to out[begin, end) as one byte each (k <= 256);
+// false when one lies outside [0, k).  Branch-free, so that it vectorises:
+// the SIMD files compile it under their targets (AVX-512 narrows eight int64
+// labels per instruction), the portable build as it is.
+template <class L>
+inline bool narrow_label_block(const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out) {
+    using U = std::make_unsigned_t<L>;
+    U largest = 0;  // as unsigned, a negative label exceeds every class
+    for (int64_t i = begin; i < end; ++i) {
+        const U label = static_cast<U>(labels[i]);
+        largest = label > largest ? label : largest;
+        out[i] = static_cast<uint8_t>(label);
+    }
+    return largest < static_cast<U>(k);
+}
 
 }  // namespace labelsieve

@@ -19,6 +19,11 @@ namespace labelsieve {
 template <class T>
 void value_range(const T* p, int64_t count, AccOf<T>* out, int n_threads);
 
+// out[i] = labels[i] as one byte (k <= 256; L is int32_t or int64_t); false
+// when some label lies outside [0, k) (out is then partly written).
+template <class L>
+bool narrow_labels(const L* labels, int64_t n, int64_t k, uint8_t* out, int n_threads);
+
 // Per-class example counts and NumPy-exact sums of the self-probabilities;
 // out_range (nullptr or 2 values) also receives value_range's result.
 template <class T, class L>

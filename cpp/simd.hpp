@@ -56,7 +56,8 @@ SimdLevel simd_level();
 //
 // These three return false if some label was outside [0, k) (that row is
 // skipped).  value_range folds p[begin, end) into the running extremes *lo /
-// *hi and returns true if some value was NaN.
+// *hi and returns true if some value was NaN.  narrow_labels is
+// narrow_label_block (labels.hpp) compiled for the instruction set.
 #define LABELSIEVE_DECLARE_SIMD_LOOPS(TARGET)                                                                          \
     template <class T, class L>                                                                                        \
     TARGET bool joint_rows(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule, float boost,     \
@@ -67,7 +68,9 @@ SimdLevel simd_level();
     template <class T, class L, class O>                                                                               \
     TARGET bool self_probs(const L* labels, const T* p, int64_t k, int64_t begin, int64_t end, O* out);                \
     template <class T>                                                                                                 \
-    TARGET bool value_range(const T* p, int64_t begin, int64_t end, float* lo, float* hi);
+    TARGET bool value_range(const T* p, int64_t begin, int64_t end, float* lo, float* hi);                             \
+    template <class L>                                                                                                 \
+    TARGET bool narrow_labels(const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out);
 
 namespace avx512 {
 LABELSIEVE_DECLARE_SIMD_LOOPS(LABELSIEVE_AVX512)
@@ -104,6 +107,12 @@ template <class T>
 bool value_range_simd(SimdLevel level, const T* p, int64_t begin, int64_t end, float* lo, float* hi) {
     return level == SimdLevel::avx512 ? avx512::value_range<T>(p, begin, end, lo, hi)
                                       : avx2::value_range<T>(p, begin, end, lo, hi);
+}
+
+template <class L>
+bool narrow_labels_simd(SimdLevel level, const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out) {
+    return level == SimdLevel::avx512 ? avx512::narrow_labels<L>(labels, begin, end, k, out)
+                                      : avx2::narrow_labels<L>(labels, begin, end, k, out);
 }
 
 }  // namespace labelsieve

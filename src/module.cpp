@@ -2,6 +2,7 @@
 // python/labelsieve/_backend.py).  Checks every argument, then runs the
 // kernel on zero-copy views with the GIL released.
 #include <optional>
+#include <string>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -240,6 +241,29 @@ void prune_by_class(const py::object& labels, const py::object& pred_probs, cons
     });
 }
 
+bool narrow_labels(const py::object& labels, int64_t k, const py::object& out, int64_t n_threads) {
+    py::array in = as_array(labels, "labels");
+    const LabelKind kind = label_kind(in, "labels");
+    if (kind == LabelKind::uint8) throw py::type_error("labels must be int32 or int64 to be narrowed, got uint8");
+    require_ndim(in, 1, "labels");
+    require_c_contiguous(in, "labels");
+    if (k < 1 || k > 256) throw py::value_error("k must be in 1..256 to narrow labels to one byte, got " + std::to_string(k));
+    const int threads = check_threads(n_threads);
+    const int64_t n = in.shape(0);
+    py::array narrowed = check_output(out, dtype_of<uint8_t>(), n, "out");
+    bool in_range = true;
+    with_label(kind, [&](auto l) {
+        using L = decltype(l);
+        if constexpr (!std::is_same_v<L, uint8_t>) {  // refused above
+            run_without_gil(n, [&] {
+                in_range =
+                    labelsieve::narrow_labels<L>(data_of<L>(in), n, k, mutable_data_of<uint8_t>(narrowed), threads);
+            });
+        }
+    });
+    return in_range;
+}
+
 void select_lowest(const py::object& scores, int64_t count, const py::object& out_mask, int64_t n_threads) {
     py::array s = as_array(scores, "scores");
     const FloatKind kind = float_kind(s, "scores");
@@ -271,6 +295,7 @@ PYBIND11_MODULE(_core, m) {
     m.def("value_range", &value_range, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     // The kernels read uint8 labels too: the Python layer narrows labels to them when K <= 256.
     m.attr("reads_one_byte_labels") = true;
+    m.def("narrow_labels", &narrow_labels, py::arg("labels"), py::arg("k"), py::arg("out"), py::arg("n_threads"));
     m.def("entropy_sums", &entropy_sums, py::arg("pred_probs"), py::arg("out"), py::arg("n_threads"));
     m.def("prune_by_noise_rate", &prune_by_noise_rate, py::arg("labels"), py::arg("pred_probs"),
           py::arg("prune_counts"), py::arg("class_ok"), py::arg("out_mask"), py::arg("n_threads"));

@@ -133,8 +133,9 @@ def test_core_stub_is_valid_python_typing():
     tree = ast.parse((PACKAGE_DIR / "_core.pyi").read_text())
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
-            # The primitives write into out_* arrays; simd_level reports the loops in use.
-            expected = "str" if node.name == "simd_level" else "None"
+            # The primitives write into out_* arrays; simd_level reports the loops in use,
+            # narrow_labels whether every label was in range.
+            expected = {"simd_level": "str", "narrow_labels": "bool"}.get(node.name, "None")
             assert node.returns is not None and ast.unparse(node.returns) == expected, node.name
             missing = [a.arg for a in node.args.args if a.annotation is None]
             assert not missing, f"{node.name}: unannotated {missing}"

@@ -294,3 +294,41 @@ def test_row_stats_self_only_equals_the_full_call_and_needs_no_shift(backend_nam
     t = np.full(40, 0.02, np.float32)
     with pytest.raises(TypeError, match="out_other"):
         backend.row_stats(labels, p, (t, t[:1].copy()), only, None, 1)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
+def test_narrow_labels_copies_in_range_labels_and_reports_any_outside(backend_name, label_dtype):
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(5)
+    # Lengths around the vector widths and the numba block, labels up to 255 (k = 256).
+    for n in (1, 7, 8, 15, 16, 17, 63, 64, 65, 1000, 16384 + 5, 70001):
+        for k in (1, 2, 10, 256):
+            labels = rng.integers(0, k, n).astype(label_dtype)
+            for threads in (1, 2):
+                out = np.full(n, 77, np.uint8)
+                assert backend.narrow_labels(labels, k, out, threads) is True
+                np.testing.assert_array_equal(out, labels.astype(np.uint8))
+            # One bad label anywhere (first, middle, last) is reported, whatever the thread count.
+            for where in {0, n // 2, n - 1}:
+                for bad in (-1, k, np.iinfo(label_dtype).max, np.iinfo(label_dtype).min):
+                    broken = labels.copy()
+                    broken[where] = bad
+                    for threads in (1, 2):
+                        assert backend.narrow_labels(broken, k, np.empty(n, np.uint8), threads) is False
+
+
+@pytest.mark.parametrize("backend_name", ["cpp", "numba"])
+def test_narrow_labels_refuses_what_it_cannot_narrow(backend_name):
+    backend = backend_or_skip(backend_name)
+    labels = np.zeros(10, np.int64)
+    with pytest.raises(ValueError, match="k must be in 1..256"):
+        backend.narrow_labels(labels, 257, np.empty(10, np.uint8), 1)
+    with pytest.raises(ValueError, match="k must be in 1..256"):
+        backend.narrow_labels(labels, 0, np.empty(10, np.uint8), 1)
+    with pytest.raises(TypeError, match="labels"):
+        backend.narrow_labels(labels.astype(np.uint8), 5, np.empty(10, np.uint8), 1)
+    with pytest.raises((TypeError, ValueError), match="out"):
+        backend.narrow_labels(labels, 5, np.empty(9, np.uint8), 1)
+    with pytest.raises((TypeError, ValueError), match="out"):
+        backend.narrow_labels(labels, 5, np.empty(10, np.int8), 1)

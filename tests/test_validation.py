@@ -189,3 +189,26 @@ def test_inputs_are_never_modified(data):
     every_output(labels, p)
     labelsieve.label_quality_scores(labels, p, adjust_pred_probs=True)
     assert np.array_equal(labels, labels_before) and np.array_equal(p, p_before)
+
+
+@pytest.mark.parametrize("backend", ["cpp", "numba"])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("label_dtype", [np.int32, np.int64])
+def test_narrowed_labels_give_the_same_answers_and_errors_on_every_path(backend, n_jobs, label_dtype):
+    # int32/int64 labels are checked and narrowed by the backend in one read
+    # (with two threads, or AVX-512), else by NumPy: same results, same messages.
+    if backend == "numba":
+        pytest.importorskip("numba")
+    rng = np.random.default_rng(11)
+    k, n = 7, 5000
+    p = rng.dirichlet(np.ones(k), n).astype(np.float32)
+    labels = rng.integers(0, k, n).astype(label_dtype)
+    want = labelsieve.find_issues(labels.astype(np.int16), p, backend=backend, n_jobs=n_jobs)  # the NumPy path
+    assert np.array_equal(labelsieve.find_issues(labels, p, backend=backend, n_jobs=n_jobs), want)
+    for where in (0, n // 2, n - 1):
+        too_big, negative = labels.copy(), labels.copy()
+        too_big[where], negative[where] = k + 2, -3
+        with pytest.raises(ValueError, match=rf"labels contain class {k + 2} but pred_probs has only {k} columns"):
+            labelsieve.find_issues(too_big, p, backend=backend, n_jobs=n_jobs)
+        with pytest.raises(ValueError, match="labels must be non-negative class indices, found -3"):
+            labelsieve.confident_joint(negative, p, backend=backend, n_jobs=n_jobs)

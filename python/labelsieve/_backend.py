@@ -41,6 +41,12 @@ Primitives
     NaN, (inf, -inf) for an empty array; the sign of a zero result is
     unspecified.  One read (NumPy's min and max are two).
 
+``narrow_labels(labels, k, out, n_threads) -> bool``
+    labels: int32[N] or int64[N], 1 <= k <= 256, out: uint8[N].
+    out[i] = labels[i] (as one byte) and True when every label is in
+    [0, k); False otherwise (out is then partly written).  The range check
+    and the narrowing in one read (for ``reads_one_byte_labels`` backends).
+
 ``class_sums(labels, pred_probs, out_counts, out_sums, n_threads, out_range=None)``
     out_counts: int64[K], out_sums: A[K]; out_range: None or A[2], which
     then receives exactly what ``value_range`` would (the validation pass

@@ -3,7 +3,8 @@
 The primitives and their exact results are specified in
 ``labelsieve._backend`` (the primitive contract).  Every function checks its
 arguments (raising ``TypeError``/``ValueError`` naming the argument), writes
-into the caller's preallocated ``out_*`` arrays and returns ``None``.  Inputs
+into the caller's preallocated ``out_*`` arrays and returns ``None``
+(``narrow_labels`` returns whether every label was in range).  Inputs
 are read in place and never modified.
 """
 
@@ -20,6 +21,13 @@ Floats: TypeAlias = npt.NDArray[np.float16] | npt.NDArray[np.float32] | npt.NDAr
 Accumulators: TypeAlias = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 reads_one_byte_labels: bool
+
+def narrow_labels(
+    labels: npt.NDArray[np.int32] | npt.NDArray[np.int64],
+    k: int,
+    out: npt.NDArray[np.uint8],
+    n_threads: int,
+) -> bool: ...
 
 def value_range(
     pred_probs: Floats,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -153,7 +153,7 @@ def check_inputs(
     """check_range=False: everything but the value range (min_prob and
     max_prob are NaN); the caller checks it with check_extremes.
     ``narrow``: the caller will read the labels in several passes (see
-    _kernel_labels)."""
+    _checked_labels)."""
     probs = as_pred_probs(pred_probs)
     arr = _labels_to_array(labels)
     n, k = probs.shape
@@ -166,28 +166,53 @@ def check_inputs(
         raise ValueError("labels and pred_probs are empty (0 examples)")
     if k == 0:
         raise ValueError("pred_probs has 0 columns (classes)")
-    if not _labels_below(arr, k):
-        lo_label = int(arr.min())
-        if lo_label < 0:
-            raise ValueError(f"labels must be non-negative class indices, found {lo_label}")
-        raise ValueError(
-            f"labels contain class {int(arr.max())} but pred_probs has only {k} columns "
-            "(labels must be in 0..K-1)"
-        )
+    kernel_labels = _checked_labels(arr, k, backend, n_threads, narrow)
     lo, hi = check_prob_range(probs, backend, n_threads) if check_range else (float("nan"), float("nan"))
-    return Inputs(_kernel_labels(arr, k, backend) if narrow else _native_int_labels(arr, k), probs, lo, hi)
+    return Inputs(kernel_labels, probs, lo, hi)
 
 
-def _kernel_labels(arr: np.ndarray, k: int, backend: Any) -> np.ndarray:
-    """Checked labels as the backend's kernels read them: one byte each when
-    K <= 256 and the backend reads uint8 labels, else int32/int64.  The copy
-    costs about one read of int64 labels and each later pass then reads 1
-    byte a label instead of 8: it pays from two passes on (find_issues 10M x
-    10 ~0.93x the time, confident_joint ~0.89x; label_quality_scores, one
-    pass, 1.07x, so it does not narrow)."""
-    if k <= 256 and getattr(backend, "reads_one_byte_labels", False):
+def _checked_labels(arr: np.ndarray, k: int, backend: Any, n_threads: int, narrow: bool) -> np.ndarray:
+    """Range-checked labels as the backend's kernels read them.  ``narrow``
+    (the caller reads them in several passes): one byte each when K <= 256
+    and the backend reads uint8 labels, else int32/int64.  The copy costs
+    about one read of int64 labels and each later pass then reads 1 byte a
+    label instead of 8: it pays from two passes on (find_issues 10M x 10
+    ~0.93x the time, confident_joint ~0.89x; label_quality_scores, one pass,
+    1.07x, so it does not narrow).  int32/int64 labels are checked and
+    narrowed by the backend in one threaded read where that is faster than
+    NumPy's two single-threaded ones (see _one_read_narrows_faster)."""
+    one_byte = narrow and k <= 256 and getattr(backend, "reads_one_byte_labels", False)
+    native = arr.dtype in _NARROWABLE and arr.flags.c_contiguous and arr.flags.aligned
+    if one_byte and native and _one_read_narrows_faster(backend, n_threads):
+        out = np.empty(arr.shape[0], np.uint8)
+        if not backend.narrow_labels(arr, k, out, n_threads):
+            _raise_label_range(arr, k)
+        return out
+    if not _labels_below(arr, k):
+        _raise_label_range(arr, k)
+    if one_byte:
         return np.require(arr, dtype=np.uint8, requirements=["C_CONTIGUOUS", "ALIGNED"])
     return _native_int_labels(arr, k)
+
+
+_NARROWABLE = (np.dtype(np.int32), np.dtype(np.int64))  # native byte order
+
+
+def _one_read_narrows_faster(backend: Any, n_threads: int) -> bool:
+    """10M int64 labels: NumPy's check and astype take ~7.4 ms; a backend's
+    one read ~4.0 ms with AVX-512 on one thread, ~10 ms otherwise (compilers
+    narrow int64 to bytes slowly with SSE2/AVX2), ~5 ms on two threads."""
+    return n_threads > 1 or getattr(backend, "simd_level", lambda: "")() == "avx512"
+
+
+def _raise_label_range(arr: np.ndarray, k: int) -> NoReturn:
+    lo_label = int(arr.min())
+    if lo_label < 0:
+        raise ValueError(f"labels must be non-negative class indices, found {lo_label}")
+    raise ValueError(
+        f"labels contain class {int(arr.max())} but pred_probs has only {k} columns "
+        "(labels must be in 0..K-1)"
+    )
 
 
 def check_labels_only(labels: Any, num_classes: int) -> np.ndarray:

@@ -21,6 +21,7 @@ __all__ = [
     "joint_pass",
     "row_stats",
     "value_range",
+    "narrow_labels",
     "entropy_sums",
     "prune_by_noise_rate",
     "prune_by_class",
@@ -33,7 +34,7 @@ __all__ = [
 
 # The kernels take uint8 labels too (numba compiles them per label type): the
 # caller narrows checked labels to one byte for calls that read them in
-# several passes (labelsieve._validate._kernel_labels).
+# several passes (labelsieve._validate._checked_labels).
 reads_one_byte_labels = True
 
 _HALF_BOOST = np.float32(np.float16(1e-6))  # float16(1e-6), widened exactly
@@ -151,6 +152,19 @@ def row_stats(labels, pred_probs, shift, out_self, out_other, n_threads, rows=No
 def value_range(pred_probs, out, n_threads):
     with _threads(n_threads):
         _kernels.value_range(_carrier(pred_probs), _out(out))
+
+
+def narrow_labels(labels, k, out, n_threads):
+    labels = _carrier(labels)
+    if labels.dtype not in (np.int32, np.int64) or labels.ndim != 1:
+        raise TypeError("labels must be a 1-D int32 or int64 array to be narrowed")
+    if not 1 <= k <= 256:
+        raise ValueError(f"k must be in 1..256 to narrow labels to one byte, got {k}")
+    out = _out(out)
+    if out.dtype != np.uint8 or out.shape != labels.shape:
+        raise ValueError(f"out must be a uint8 array of {labels.shape[0]} entries")
+    with _threads(n_threads):
+        return bool(_kernels.narrow_labels(labels, np.int64(k), out))
 
 
 def entropy_sums(pred_probs, out, n_threads):

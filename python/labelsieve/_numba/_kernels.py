@@ -441,6 +441,22 @@ def _store_range(p, lows, highs, nans, out):
         out[1] = highs.max()
 
 
+@njit(**_PJIT)
+def narrow_labels(labels, k, out):
+    """out[i] = labels[i] as one byte; True when every label is in [0, k)."""
+    n_blocks = _n_blocks(labels.shape[0])
+    in_range = np.ones(n_blocks, np.bool_)
+    for b in prange(n_blocks):
+        largest = 0
+        for i in range(b * BLOCK, min(labels.shape[0], (b + 1) * BLOCK)):
+            label = labels[i]
+            # A negative label counts as one beyond every class.
+            largest = max(largest, label if label >= 0 else k)
+            out[i] = np.uint8(label & 0xFF)
+        in_range[b] = largest < k
+    return in_range.all()
+
+
 # --- selections ---------------------------------------------------------------
 
 
