@@ -52,7 +52,13 @@ public:
                     const uint8_t* spread = kSpreadBits.bytes[(word >> b) & 0xFF];
                     uint8_t* out = out_mask + first + b;
                     if (count - b >= 8) {
-                        for (int j = 0; j < 8; ++j) out[j] |= spread[j];  // one 8-byte OR once compiled
+                        // One 8-byte OR: a byte loop stays eight loads and stores
+                        // (out may alias the table, so the compiler cannot merge them).
+                        uint64_t bytes, spread_bytes;
+                        std::memcpy(&bytes, out, 8);
+                        std::memcpy(&spread_bytes, spread, 8);
+                        bytes |= spread_bytes;
+                        std::memcpy(out, &bytes, 8);
                     } else {
                         for (int64_t j = 0; j < count - b; ++j) out[j] |= spread[j];
                     }
