@@ -1,10 +1,11 @@
 // Class pass: counts and NumPy-exact per-class sums of p[i, labels[i]].
 // NumPy sums the selected values pairwise in row order, and the pairwise tree
-// depends on the class size, so the values are first gathered per class (an
-// O(N) buffer of accumulator values, filled by a stable counting sort).
-// float16 values are summed as NumPy's np.mean does: cast to float32 in
-// buffers of 8192, pairwise within a buffer, buffers added in order.
-// With out_range, the gather also folds every value into the validation
+// depends on the class size: the labels are counted first, then each thread
+// streams its rows' values through pairwise_stream.hpp (a 128-value buffer
+// per class; no O(N) buffer).  float16 values are summed as NumPy's np.mean
+// does: cast to float32 in buffers of 8192, pairwise within a buffer,
+// buffers added in order.
+// With out_range, the same read also folds every value into the validation
 // extremes (value_range's result): the rows are read once for both.
 #include <algorithm>
 #include <numeric>
@@ -14,8 +15,7 @@
 #include "cancel.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
-#include "large_array.hpp"
-#include "pairwise_sum.hpp"
+#include "pairwise_stream.hpp"
 #include "primitives.hpp"
 #include "range_fold.hpp"
 #include "simd.hpp"
@@ -52,25 +52,27 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     });
     guard.throw_if_bad();
 
-    // Where each part writes each class: classes in order, parts in row order.
-    std::vector<int64_t> class_start(static_cast<size_t>(k) + 1, 0);
-    std::vector<int64_t> cursor(static_cast<size_t>(parts * k));
+    // Where each part's values start in each class's sequence: parts in row order.
+    std::vector<int64_t> first_position(static_cast<size_t>(parts * k));
+    std::vector<PairwiseLeaves<A>> classes;
+    classes.reserve(static_cast<size_t>(k));
     for (int64_t c = 0; c < k; ++c) {
-        int64_t position = class_start[c];
+        int64_t position = 0;
         for (int part = 0; part < parts; ++part) {
-            cursor[part * k + c] = position;
+            first_position[part * k + c] = position;
             position += counts[part * k + c];
         }
-        class_start[c + 1] = position;
+        out_counts[c] = position;
+        classes.emplace_back(PairwiseShape{position, std::is_same_v<T, Half>});
     }
 
-    LargeArray<A> gathered(static_cast<size_t>(n));
+    std::vector<std::vector<LeafFragment<A>>> fragments(static_cast<size_t>(parts));
     std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
     // The range fold streams a block in, the gather then finds its rows in cache.
     const int64_t block_rows = fold_block_rows(k);
     const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
-        int64_t* next = cursor.data() + part * k;
+        PairwiseRange<A> sums(classes, first_position.data() + part * k);
         const bool gathers = simd != SimdLevel::portable;
         std::vector<ValueOf<T>> own(gathers ? static_cast<size_t>(std::min(block_rows, end - begin)) : 0);
         for (int64_t block = begin; block < end; block += block_rows) {
@@ -79,29 +81,25 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
             if (out_range) folds[static_cast<size_t>(part)].fold(p + block * k, (stop - block) * k);
             if constexpr (kSimdBuilt && !std::is_same_v<T, double>) {
                 if (gathers) {
-                    // The block's own values a vector of rows per gather, then placed by class.
+                    // The block's own values a vector of rows per gather, then summed by class.
                     self_probs_simd<T, L, ValueOf<T>>(simd, labels, p, k, block, stop, own.data());  // labels checked above
                     for (int64_t i = block; i < stop; ++i) {
-                        gathered[next[labels[i]]++] = static_cast<A>(own[static_cast<size_t>(i - block)]);
+                        sums.push(static_cast<size_t>(labels[i]), static_cast<A>(own[static_cast<size_t>(i - block)]));
                     }
                     continue;
                 }
             }
             for (int64_t i = block; i < stop; ++i) {
                 const L y = labels[i];
-                gathered[next[y]++] = static_cast<A>(FloatType<T>::load(p[i * k + y]));
+                sums.push(static_cast<size_t>(y), static_cast<A>(FloatType<T>::load(p[i * k + y])));
             }
         }
+        fragments[static_cast<size_t>(part)] = sums.take_fragments();
     });
     if (out_range) store_range(folds, out_range);
 
-    parallel_tasks(k, n_threads, [&](int64_t c, int) {
-        const int64_t size = class_start[c + 1] - class_start[c];
-        out_counts[c] = size;
-        const A* values = gathered.data() + class_start[c];
-        // float16 is cast to float32 on the way into the sum, which NumPy does in buffers.
-        out_sums[c] = std::is_same_v<T, Half> ? numpy_sum_through_buffer(values, size) : numpy_sum(values, size);
-    });
+    join_fragments(classes, fragments);
+    for (int64_t c = 0; c < k; ++c) out_sums[c] = classes[static_cast<size_t>(c)].total();
 }
 
 #define LABELSIEVE_INSTANTIATE(T, L) \

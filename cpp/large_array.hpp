@@ -1,8 +1,8 @@
 // An uninitialised array of N trivially copyable values for the O(N) scratch
-// buffers (class_sums' gathered values, the grouped selection's row lists).
+// buffers (the grouped selection's row lists, the selections' row bitmaps).
 // A fresh std::vector of tens of megabytes is zero-filled, then faulted in
-// one 4 KiB page at a time by the kernel (a fifth of the class pass at 10M
-// rows).  On Linux the memory is 2 MiB-aligned and marked for transparent
+// one 4 KiB page at a time by the kernel (it cost a fifth of the class pass at
+// 10M rows when that pass gathered every row's value).  On Linux the memory is 2 MiB-aligned and marked for transparent
 // huge pages (as NumPy does for its large arrays); elsewhere it is malloc'd.
 #pragma once
 #include <cstddef>

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference_backend
-from labelsieve import _backend
+from labelsieve import _backend, _passes
 from primitive_cases import make_case, run_all
 
 
@@ -70,6 +70,34 @@ def test_float16_class_sums_follow_numpys_cast_buffer(backend_name):
         column = p[labels == k, k]
         assert sums[k] == np.sum(column, dtype=np.float32)
         assert p[labels == k, k].mean() == np.float16(np.float64(sums[k]) / counts[k])
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("order", ["shuffled", "by_class"])
+def test_class_sums_across_thread_boundaries(backend_name, dtype, order):
+    """The C++ class pass sums each class's values as they stream by, leaf by
+    leaf of NumPy's pairwise tree (at most 128 values), threads completing the
+    leaves they share afterwards: class sizes around the leaf and cast-buffer
+    sizes, classes too rare to fill a leaf spread over several threads, and
+    (by_class) thread boundaries inside one class's run, all equal np.sum."""
+    backend = backend_or_skip(backend_name)
+    sizes = [0, 1, 7, 8, 9, 127, 128, 129, 130, 255, 256, 257, 1000, 8191, 8192, 8193, 20000]
+    rng = np.random.default_rng(41)
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    if order == "shuffled":
+        rng.shuffle(labels)
+    # Values of very different sizes: another order of additions changes the last bits.
+    p = (rng.dirichlet(np.full(len(sizes), 0.3), labels.size) * rng.uniform(0.5, 1.0, (labels.size, 1))).astype(dtype)
+    for threads in (1, 2, 3, 5, 7):
+        counts = np.zeros(len(sizes), np.int64)
+        sums = np.zeros(len(sizes), _passes.accumulator_dtype(p.dtype))
+        backend.class_sums(labels.astype(np.int32), p, counts, sums, threads)
+        assert counts.tolist() == sizes
+        for c in range(len(sizes)):
+            column = p[labels == c, c]
+            expected = np.sum(column, dtype=np.float32) if dtype == np.float16 else np.sum(column)
+            assert sums[c].tobytes() == expected.tobytes(), f"class {c} of {sizes[c]} values, {threads} threads"
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

@@ -1,11 +1,13 @@
 // pairwise_sum reproduces NumPy's pairwise summation operation for operation.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "pairwise_stream.hpp"
 #include "pairwise_sum.hpp"
 
 using labelsieve::numpy_sum;
@@ -89,4 +91,55 @@ TEST_CASE("numpy_sum_through_buffer adds 8192-element chunks in order") {
     }
     CHECK(same_bits(numpy_sum_through_buffer(values.data(), 20000), expected));
     CHECK(same_bits(numpy_sum_through_buffer(values.data(), 100), 0.0f + reference_pairwise(values.data(), 100)));
+}
+
+// Sequences split into ranges at the given positions, streamed range by range
+// (each range interleaving its sequences), then joined.
+template <class A>
+A streamed_total(const std::vector<A>& values, bool buffered, const std::vector<int64_t>& cuts) {
+    const int64_t n = static_cast<int64_t>(values.size());
+    // Two sequences: the values, and the values reversed (so ranges hold both).
+    std::vector<labelsieve::PairwiseLeaves<A>> sequences;
+    sequences.emplace_back(labelsieve::PairwiseShape{n, buffered});
+    sequences.emplace_back(labelsieve::PairwiseShape{n, buffered});
+    std::vector<int64_t> bounds{0};
+    for (int64_t cut : cuts) bounds.push_back(cut);
+    bounds.push_back(n);
+    std::vector<std::vector<labelsieve::LeafFragment<A>>> fragments;
+    for (size_t r = 0; r + 1 < bounds.size(); ++r) {
+        const int64_t first[2] = {bounds[r], bounds[r]};
+        labelsieve::PairwiseRange<A> range(sequences, first);
+        for (int64_t i = bounds[r]; i < bounds[r + 1]; ++i) {
+            range.push(0, values[static_cast<size_t>(i)]);
+            range.push(1, values[static_cast<size_t>(n - 1 - i)]);
+        }
+        fragments.push_back(range.take_fragments());
+    }
+    labelsieve::join_fragments(sequences, fragments);
+    const std::vector<A> reversed(values.rbegin(), values.rend());
+    const A reversed_expected = buffered ? numpy_sum_through_buffer(reversed.data(), n) : numpy_sum(reversed.data(), n);
+    CHECK(same_bits(sequences[1].total(), reversed_expected));
+    return sequences[0].total();
+}
+
+TEST_CASE_TEMPLATE("streamed pairwise sums equal numpy_sum however the sequence is split", A, float, double) {
+    std::mt19937 rng(11);
+    for (int64_t n : {0, 1, 7, 8, 9, 127, 128, 129, 200, 256, 257, 1000, 8191, 8192, 8193, 20000}) {
+        const auto values = random_values<A>(n, static_cast<uint32_t>(n) + 1);
+        for (bool buffered : {false, true}) {
+            const A expected = buffered ? numpy_sum_through_buffer(values.data(), n) : numpy_sum(values.data(), n);
+            for (int trial = 0; trial < 12; ++trial) {
+                // 0 to 5 cuts at random positions (repeats make empty ranges), some one value apart.
+                std::vector<int64_t> cuts;
+                const int n_cuts = trial % 6;
+                for (int c = 0; c < n_cuts; ++c) cuts.push_back(n == 0 ? 0 : static_cast<int64_t>(rng() % (n + 1)));
+                if (trial >= 6 && n > 1) cuts.push_back(std::min<int64_t>(n, cuts.empty() ? 1 : cuts.back() + 1));
+                std::sort(cuts.begin(), cuts.end());
+                CAPTURE(n);
+                CAPTURE(buffered);
+                CAPTURE(trial);
+                CHECK(same_bits(streamed_total(values, buffered, cuts), expected));
+            }
+        }
+    }
 }
