@@ -195,6 +195,23 @@ def test_entry_points_script_reports_every_target():
     assert all(ms > 0 for ms in report["ms"].values())
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="the peak-memory reset is Linux only")
+def test_peak_memory_script_measures_each_entry_point():
+    """bench/peak_memory.py (RESULTS.md's extra-peak figures) on a small input, in fresh processes."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, str(HERE / "peak_memory.py"), "--n", "3000", "--k", "7", "--repeat", "1", "--json"],
+        check=True, capture_output=True, text=True,
+    )
+    report = json.loads(out.stdout)
+    assert (report["n"], report["k"]) == (3000, 7)
+    assert set(report["extra_peak_mib"]) == {"find_issues", "confident_joint", "label_quality_scores"}
+    # A few MiB at most for 3000 rows: a figure that large means the inputs were counted.
+    assert all(0 <= mib < 64 for mib in report["extra_peak_mib"].values())
+
+
 def test_breakdown_script_times_each_step_inside_find_issues():
     """bench/find_issues_breakdown.py (RESULTS.md's breakdown tables) on a small input:
     each step is timed from inside the call (a step find_issues no longer calls
