@@ -113,10 +113,14 @@ public:
     }
 
     void merge_from(const TopM& other) {
-        for (const auto& e : other.items_) {
-            if (m_ > 0) add(Entries::code_of(e), Entries::row_of(e));
-        }
         reached_floor_ += other.reached_floor_;
+        if (m_ <= 0) return;
+        if (!full_ && static_cast<int64_t>(items_.size() + other.items_.size()) < capacity()) {
+            // What add() would do for each: append them all (no cut is due).
+            items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+            return;
+        }
+        for (const auto& e : other.items_) add(Entries::code_of(e), Entries::row_of(e));
     }
 
     // Holding m candidates: nothing ranked below worst_key() can enter any more.
@@ -148,7 +152,11 @@ private:
         Entry added;
         Entries::store(added, code, row);
         if (full_ && !Entries::ranks_before(added, worst_)) return;
-        Entries::store(items_.emplace_back(), code, row);
+        if constexpr (std::is_same_v<Entries, PackedEntries>) {
+            items_.push_back(added);  // one store (emplace_back() would zero the slot first)
+        } else {
+            Entries::store(items_.emplace_back(), code, row);
+        }
         if (static_cast<int64_t>(items_.size()) >= capacity()) shrink();
     }
 
