@@ -2,8 +2,9 @@
 // buffers (the grouped selection's row lists, the selections' row bitmaps).
 // A fresh std::vector of tens of megabytes is zero-filled, then faulted in
 // one 4 KiB page at a time by the kernel (it cost a fifth of the class pass at
-// 10M rows when that pass gathered every row's value).  On Linux the memory is 2 MiB-aligned and marked for transparent
-// huge pages (as NumPy does for its large arrays); elsewhere it is malloc'd.
+// 10M rows when that pass gathered every row's value).  On Linux the memory
+// is 2 MiB-aligned and marked for transparent huge pages (as NumPy does for
+// its large arrays); elsewhere it is malloc'd.
 #pragma once
 #include <cstddef>
 #include <cstdlib>

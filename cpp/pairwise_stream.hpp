@@ -10,7 +10,10 @@
 // the (at most two) leaves it shares with neighbouring ranges as fragments;
 // join_fragments() completes those leaves from their fragments in range
 // order, and PairwiseLeaves::total() adds the leaf sums up the tree.  The
-// result is NumPy's, bit for bit, however the sequences are split.
+// result is NumPy's, bit for bit, however the sequences are split.  Memory:
+// a leaf buffer per sequence and range (K x 128 values a thread in the class
+// pass, 0.5 MB at K = 1000 for float) and one start and sum per leaf (about
+// 0.1 bytes a value).
 #pragma once
 #include <algorithm>
 #include <cstdint>
