@@ -92,12 +92,11 @@ def class_sums(labels, pred_probs, out_counts, out_sums, n_threads, out_range=No
 def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):
     if out_guess is not None and out_flags is None:
         raise TypeError("out_guess needs out_flags: pass both, out_flags alone, or neither")
-    # The kernel writes every row's outputs: scratch for those not wanted.
-    n = np.asarray(pred_probs).shape[0]
+    # Outputs not wanted reach the kernel empty: it skips them.
     if out_guess is None:
-        out_guess = np.empty(n, np.int32)
+        out_guess = np.empty(0, np.int32)
     if out_flags is None:
-        out_flags = np.empty(n, np.uint8)
+        out_flags = np.empty(0, np.uint8)
     p = _carrier(pred_probs)
     if p.dtype == np.uint16:
         boost = _HALF_BOOST

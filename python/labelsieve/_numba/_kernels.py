@@ -238,6 +238,8 @@ def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_fla
     with NaN the compares."""
     n, num_classes = p.shape
     wide = num_classes >= VECTOR_ROW_FROM_K
+    # Empty outputs are not wanted (no N-row scratch for them).
+    want_guess, want_flags = out_guess.shape[0] > 0, out_flags.shape[0] > 0
     ok = True
     for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
         y = labels[i]
@@ -268,10 +270,12 @@ def _joint_block(labels, p, cut, paper_rule, boost, b, out_guess, joint, out_fla
                 guess = first
             elif n_confident >= 2:
                 guess = y if label_is_argmax and not paper_rule else _first_argmax(p, i, cut, paper_rule)
-        out_guess[i] = guess
+        if want_guess:
+            out_guess[i] = guess
         if guess >= 0:
             joint[y, guess] += 1
-        out_flags[i] = (1 if label_wins else 0) | (2 if label_is_argmax else 0)
+        if want_flags:
+            out_flags[i] = (1 if label_wins else 0) | (2 if label_is_argmax else 0)
     return ok
 
 
