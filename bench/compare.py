@@ -28,8 +28,10 @@ WORKER = r"""
 import json, sys, time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
-what, labels_path, probs_path, repeat, n_jobs = sys.argv[1:6]
+what, labels_path, probs_path, repeat, n_jobs, bench_dir = sys.argv[1:7]
 repeat, n_jobs = int(repeat), int(n_jobs)
+sys.path.insert(0, bench_dir)
+import peak_rss
 labels = np.load(labels_path)
 pred_probs = np.load(probs_path)
 if what == "floor":
@@ -44,21 +46,13 @@ elif what.startswith("labelsieve"):
 elif what == "cleanlab":
     from cleanlab.filter import find_label_issues
     fn = lambda: find_label_issues(labels, pred_probs, n_jobs=n_jobs)
-def status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-# Reset the peak-RSS mark (Linux: clear_refs 5), so loading the inputs does not count.
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-base = status_kib("VmRSS")
+base = peak_rss.start()  # loading the inputs does not count
 best = float("inf"); result = None
 for _ in range(repeat):
     t0 = time.perf_counter(); result = fn(); best = min(best, time.perf_counter() - t0)
-peak = status_kib("VmHWM")
+extra = peak_rss.extra_mib(base)
 issues = int(np.sum(result)) if what != "floor" else None
-print(json.dumps({"seconds": best, "extra_peak_mib": (peak - base) / 1024, "issues": issues}))
+print(json.dumps({"seconds": best, "extra_peak_mib": extra, "issues": issues}))
 """
 
 
@@ -74,7 +68,7 @@ def make_data(n: int, k: int, dtype: str, seed: int, directory: str) -> tuple[st
 
 def measure(what: str, paths, repeat: int, n_jobs: int) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", WORKER, what, *paths, str(repeat), str(n_jobs)],
+        [sys.executable, "-c", WORKER, what, *paths, str(repeat), str(n_jobs), os.path.dirname(os.path.abspath(__file__))],
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """Extra peak memory of each entry point (find_issues, confident_joint,
 label_quality_scores; default options), each in a fresh process: the peak
 resident memory during --repeat calls above what the process held once the
-inputs were made (VmHWM after a clear_refs reset; Linux only).
+inputs were made (bench/peak_rss.py; Linux only).
 
     python bench/peak_memory.py --n 10000000 --k 10 [--n-jobs 1] [--backend cpp]
 
@@ -25,22 +25,16 @@ import numpy as np
 warnings.simplefilter("ignore")
 sys.path.insert(0, sys.argv[1])
 from noisy_data import noisy_predictions
+import peak_rss
 import labelsieve
 what, n, k, n_jobs, repeat, backend = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
 labels, probs = noisy_predictions(n, k, "float32", seed=0)
 call = getattr(labelsieve, what)
 call(labels[:2000], probs[:2000], n_jobs=n_jobs, backend=backend)  # thread pool, imports, JIT
-def status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")  # reset the peak mark: making the inputs does not count
-base = status_kib("VmRSS")
+base = peak_rss.start()  # making the inputs does not count
 for _ in range(repeat):
     call(labels, probs, n_jobs=n_jobs, backend=backend)
-print(json.dumps({"extra_peak_mib": (status_kib("VmHWM") - base) / 1024}))
+print(json.dumps({"extra_peak_mib": peak_rss.extra_mib(base)}))
 """
 
 
