@@ -70,6 +70,7 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
     const size_t n_cells = requested_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);  // a cell's index within its group, if active
     std::vector<Key> floors(n_cells, kClosed);   // each task writes its own group's cells only
+    const std::vector<Key> no_sure_bounds(n_cells, kClosed);  // every kept row is stored
     RowBits marks(groups.n_rows, part_count(n_groups, n_threads));
     parallel_tasks(n_groups, n_threads, [&](int64_t g, int worker) {
         const uint32_t* rows = groups.rows.data() + groups.start[static_cast<size_t>(g)];
@@ -94,7 +95,8 @@ void select_rows_by_group(const RowGroups& groups, int64_t cells_per_group, int 
                 tops.emplace_back(set_sizes[j], set_floors[j]);
                 group_floors[j] = set_sizes[j] > 0 ? set_floors[j] : kClosed;
             }
-            CellSink<Key, CompactEntries<Key>> sink(floors.data(), slot_of.data(), tops.data());
+            CellSink<Key, CompactEntries<Key>> sink(floors.data(), no_sure_bounds.data(), slot_of.data(), tops.data(),
+                                                    marks, worker);
             visit_list(g, rows, count, stride, sink);
             return tops;
         };

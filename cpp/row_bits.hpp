@@ -31,6 +31,10 @@ class RowBits {
 public:
     RowBits(int64_t n, int workers)
         : n_(n), words_((n + 63) / 64), workers_(workers), bits_(static_cast<size_t>(words_ * workers)) {
+        clear();
+    }
+
+    void clear() {
         if (bits_.size() > 0) std::memset(bits_.data(), 0, bits_.size() * sizeof(uint64_t));
     }
 

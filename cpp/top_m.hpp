@@ -11,6 +11,15 @@
 // best) rejects most offers up front; select_rows checks afterwards that at
 // least m rows reached the floor and rescans the cell without it otherwise,
 // so the floor only ever changes speed, never the answer.
+//
+// Most rows that reach a floor are selected, and storing each one as a
+// candidate (an 8-byte write to one of K^2 buffers, then a cut) cost more
+// than the scan that found it.  So a second bound from the same sample, the
+// sure bound, sits just above the m-th best key: a row whose key lies above it
+// is counted and marked at once, not stored (see CellSink::offer), and the set
+// keeps m - sure rows of the ones between the floor and the bound.  This is
+// exact as long as at most m rows lie above the bound, which select_rows
+// checks; when a sample misleads it, the selection runs again without bounds.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -112,8 +121,19 @@ public:
         add(KeyOrder<Key>::encode(key), row);
     }
 
+    // A row ranked above every row the set will be offered (its key lies
+    // above the sure bound): counted as reached and selected, not stored.
+    void count_sure() {
+        ++reached_floor_;
+        ++sure_;
+    }
+    // Rows counted sure; more than size() means the sure bound was set too low.
+    int64_t sure() const { return sure_; }
+    int64_t size() const { return m_; }
+
     void merge_from(const TopM& other) {
         reached_floor_ += other.reached_floor_;
+        sure_ += other.sure_;
         if (m_ <= 0) return;
         if (!full_ && static_cast<int64_t>(items_.size() + other.items_.size()) < capacity()) {
             // What add() would do for each: append them all (no cut is due).
@@ -133,10 +153,11 @@ public:
     // Keep only the best m candidates (for_each_selected does it too).
     void cut_to_size() { shrink(); }
 
-    // The selected rows (in no particular order).
+    // The selected rows held (in no particular order): the best m - sure()
+    // candidates (the sure rows are the caller's to mark).
     template <class F>
     void for_each_selected(F&& f) {
-        shrink();
+        cut_to(std::max<int64_t>(0, m_ - sure_));
         for (const auto& e : items_) f(Entries::row_of(e));
     }
 
@@ -166,37 +187,43 @@ private:
     int64_t capacity() const { return 2 * m_ + 2; }
 
     void shrink() {
-        if (m_ <= 0) {
-            items_.clear();
-            return;
-        }
-        if (static_cast<int64_t>(items_.size()) <= m_) return;
-        if constexpr (std::is_same_v<Entries, PackedEntries>) {
-            if (items_.size() >= kRadixFromItems) {
-                keep_from(largest_at_rank(items_.data(), items_.size(), static_cast<size_t>(m_ - 1)));
-            } else {
-                partition_at(m_ - 1);
-            }
-        } else {
-            partition_at(m_ - 1);
-        }
-        items_.resize(static_cast<size_t>(m_));
+        if (!cut_to(m_)) return;
         worst_ = items_[static_cast<size_t>(m_ - 1)];
         worst_key_ = KeyOrder<Key>::decode(Entries::code_of(worst_));
         full_ = true;
     }
 
-    // Packed entries only: move the m entries ranked at or before `worst`
-    // (the m-th best) to the front, `worst` last; the order of the others is
+    // Keep the best `keep` candidates; false if there was nothing to cut or none are kept.
+    bool cut_to(int64_t keep) {
+        if (keep <= 0) {
+            items_.clear();
+            return false;
+        }
+        if (static_cast<int64_t>(items_.size()) <= keep) return false;
+        if constexpr (std::is_same_v<Entries, PackedEntries>) {
+            if (items_.size() >= kRadixFromItems) {
+                keep_from(largest_at_rank(items_.data(), items_.size(), static_cast<size_t>(keep - 1)), keep);
+            } else {
+                partition_at(keep - 1);
+            }
+        } else {
+            partition_at(keep - 1);
+        }
+        items_.resize(static_cast<size_t>(keep));
+        return true;
+    }
+
+    // Packed entries only: move the `keep` entries ranked at or before `worst`
+    // (the keep-th best) to the front, `worst` last; the order of the others is
     // not kept.  Equal packed entries are equal integers, so copies of
     // `worst` fill whatever the strictly better ones leave.
-    void keep_from(Entry worst) {
+    void keep_from(Entry worst, int64_t keep) {
         size_t better = 0;
         for (const Entry e : items_) {
             items_[better] = e;
             better += e > worst;  // branch-free: about half the candidates are kept
         }
-        std::fill(items_.begin() + static_cast<std::ptrdiff_t>(better), items_.begin() + m_, worst);
+        std::fill(items_.begin() + static_cast<std::ptrdiff_t>(better), items_.begin() + keep, worst);
     }
     // Reorder so that items_[0..rank] are the best rank + 1 candidates and
     // items_[rank] is exactly the one ranked `rank`.
@@ -212,7 +239,8 @@ private:
     static constexpr size_t kRadixFromItems = 4096;
     int64_t m_;
     Key floor_;
-    int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not)
+    int64_t reached_floor_ = 0;  // offers at or above the floor (kept or not), sure rows included
+    int64_t sure_ = 0;           // rows counted by count_sure
     bool full_ = false;
     Entry worst_{};
     Key worst_key_ = -std::numeric_limits<Key>::infinity();
@@ -225,25 +253,46 @@ private:
 // prefilter for non-NaN keys); offer() checks again.  The floors belong to
 // one worker and rise to a cell's worst kept key once its set is full, so
 // most rows are rejected by that one compare.  (They are only a prefilter:
-// TopM alone decides, so the result does not depend on them.)
+// TopM alone decides, so the result does not depend on them.)  A row whose
+// key lies above its cell's sure bound (sure_bounds(), +inf for none) is
+// counted in the cell's set and marked in the worker's bitmap, not stored;
+// visitors that test the bound themselves call take_sure().
 template <class Key, class Entries = WideEntries<Key>>
 class CellSink {
 public:
-    CellSink(Key* floors, const int32_t* slot_of, TopM<Key, Entries>* tops) : floors_(floors), slot_of_(slot_of), tops_(tops) {}
+    CellSink(Key* floors, const Key* sure_bounds, const int32_t* slot_of, TopM<Key, Entries>* tops, RowBits& marks,
+             int worker)
+        : floors_(floors), sure_bounds_(sure_bounds), slot_of_(slot_of), tops_(tops), marks_(marks), worker_(worker) {}
     const Key* floors() const { return floors_; }
+    const Key* sure_bounds() const { return sure_bounds_; }
     void offer(size_t cell, Key key, int64_t row) {
         if (key < floors_[cell]) return;
         const int32_t slot = slot_of_[cell];
         if (slot < 0) return;
         TopM<Key, Entries>& top = tops_[slot];
+        if (key > sure_bounds_[cell]) {
+            top.count_sure();
+            marks_.set(worker_, row);
+            return;
+        }
         top.offer(key, row);
         if (top.full()) floors_[cell] = top.worst_key();
+    }
+    // A row the caller found above the cell's sure bound (and so at or above its floor).
+    void take_sure(size_t cell, int64_t row) {
+        const int32_t slot = slot_of_[cell];
+        if (slot < 0) return;
+        tops_[slot].count_sure();
+        marks_.set(worker_, row);
     }
 
 private:
     Key* floors_;
+    const Key* sure_bounds_;
     const int32_t* slot_of_;
     TopM<Key, Entries>* tops_;
+    RowBits& marks_;
+    int worker_;
 };
 
 namespace detail {
@@ -259,10 +308,12 @@ struct CellTops {
 };
 
 // One scan over rows [0, n), or every stride-th row (a sample).  Each worker
-// has private TopM sets for the active cells (size > 0), merged afterwards.
+// has private TopM sets for the active cells (size > 0), merged afterwards;
+// worker w marks its sure rows (keys above sure_bounds) in marks' bitmap w.
 template <class Key, class Entries, class VisitRows>
 CellTops<Key, Entries> scan_cells(int64_t n, int64_t stride, int n_threads, const std::vector<int64_t>& cell_sizes,
-                                  const std::vector<Key>& floors, VisitRows& visit_rows) {
+                                  const std::vector<Key>& floors, const std::vector<Key>& sure_bounds, RowBits& marks,
+                                  VisitRows& visit_rows) {
     const size_t n_cells = cell_sizes.size();
     std::vector<int32_t> slot_of(n_cells, -1);
     CellTops<Key, Entries> result;
@@ -285,7 +336,7 @@ CellTops<Key, Entries> scan_cells(int64_t n, int64_t stride, int n_threads, cons
             tops.back().reserve_buffer();
         }
         std::vector<Key> worker_floors(dense_floors);
-        CellSink<Key, Entries> sink(worker_floors.data(), slot_of.data(), tops.data());
+        CellSink<Key, Entries> sink(worker_floors.data(), sure_bounds.data(), slot_of.data(), tops.data(), marks, part);
         constexpr int64_t kVisitsPerCheck = 4096;  // a stop check between blocks of rows
         for (int64_t visit = begin; visit < end; visit += kVisitsPerCheck) {
             check_stop();
@@ -315,6 +366,17 @@ inline int64_t sample_keep(int64_t m, int64_t stride) {
     return static_cast<int64_t>(expected + 4.0 * std::sqrt(expected) + 6.0);
 }
 
+// The rank (0-based) of the sample key that is the cell's sure bound: as far
+// below the expected share as sample_keep is above it, so that more than m
+// rows lie above the bound only as rarely as the floor turns out too high;
+// -1 (no bound) when the share is too small for that.
+inline int64_t sample_sure_rank(int64_t m, int64_t stride) {
+    if (m <= 0) return -1;
+    const double expected = static_cast<double>(m) / static_cast<double>(stride);
+    const double rank = expected - 4.0 * std::sqrt(expected) - 6.0;
+    return rank >= 0.0 ? static_cast<int64_t>(rank) : -1;
+}
+
 // Adapts a per-row visitor visit_row(row, sink) to the block form
 // visit_rows(first, last, stride, sink) that select_rows calls.
 template <class VisitRow>
@@ -336,10 +398,17 @@ void select_rows_with(int64_t n, int64_t mask_size, int n_threads, const std::ve
     std::vector<int64_t> cell_sizes(requested_sizes);
     for (auto& size : cell_sizes) size = std::min(size, n);
     constexpr Key kNoFloor = -std::numeric_limits<Key>::infinity();
+    constexpr Key kNoBound = std::numeric_limits<Key>::infinity();
     std::vector<Key> floors(n_cells, kNoFloor);
+    std::vector<Key> sure_bounds(n_cells, kNoBound);
+    const std::vector<Key> no_bounds(n_cells, kNoBound);
+    // Bitmaps for the scans' workers and the final marking's (both at most n_threads).
+    RowBits marks(mask_size, part_count(std::max<int64_t>(n, static_cast<int64_t>(n_cells)), n_threads));
 
     // Estimate each cell's floor from a sample, every stride-th row: keep the
-    // sample's best sample_keep(m, stride) keys; the worst of them is the floor.  The sample (at most 1/16 of the rows, at
+    // sample's best sample_keep(m, stride) keys; the worst of them is the
+    // floor, and the one ranked sample_sure_rank(m, stride) the sure bound (from
+    // the finest sample).  The sample (at most 1/16 of the rows, at
     // most 2^18 of them) gets its own floors the same way from a 16 times
     // smaller sample of at least 4K rows, when there are enough rows:
     // without floors, every sampled row is offered to every cell it competes in.
@@ -356,35 +425,52 @@ void select_rows_with(int64_t n, int64_t mask_size, int n_threads, const std::ve
         const int64_t stride = *level;
         std::vector<int64_t> sample_sizes(n_cells);
         for (size_t c = 0; c < n_cells; ++c) sample_sizes[c] = sample_keep(cell_sizes[c], stride);
-        auto sample = scan_cells<Key, Entries>(n, stride, n_threads, sample_sizes, floors, visit_rows);
+        auto sample = scan_cells<Key, Entries>(n, stride, n_threads, sample_sizes, floors, no_bounds, marks, visit_rows);
         for (size_t slot = 0; slot < sample.cells.size(); ++slot) {
             const size_t c = sample.cells[slot];
+            auto& top = sample.tops[slot];
             // -inf when fewer keys than wanted reached the coarser floor: no floor.
-            floors[c] = sample.tops[slot].key_at_rank(sample_sizes[c] - 1);
+            floors[c] = top.key_at_rank(sample_sizes[c] - 1);
+            // Only a key the sample holds can be a bound (key_at_rank gives -inf past the end).
+            const int64_t sure_rank = sample_sure_rank(cell_sizes[c], stride);
+            sure_bounds[c] = sure_rank >= 0 && floors[c] != kNoFloor ? top.key_at_rank(sure_rank) : kNoBound;
         }
     }
 
-    auto result = scan_cells<Key, Entries>(n, 1, n_threads, cell_sizes, floors, visit_rows);
-    std::vector<int64_t> retry_sizes(n_cells, 0);
-    bool retry = false;
-    for (size_t slot = 0; slot < result.cells.size(); ++slot) {
-        if (!result.tops[slot].complete()) {
-            retry_sizes[result.cells[slot]] = cell_sizes[result.cells[slot]];
-            retry = true;
+    // The scan, and a rescan of the cells whose floor was set too high; the
+    // sure rows are marked as they are met, the stored ones in the final cut.
+    auto select = [&](const std::vector<Key>& bounds) {
+        auto result = scan_cells<Key, Entries>(n, 1, n_threads, cell_sizes, floors, bounds, marks, visit_rows);
+        std::vector<int64_t> retry_sizes(n_cells, 0);
+        bool retry = false;
+        for (size_t slot = 0; slot < result.cells.size(); ++slot) {
+            if (!result.tops[slot].complete()) {
+                retry_sizes[result.cells[slot]] = cell_sizes[result.cells[slot]];
+                retry = true;
+            }
         }
-    }
-    if (retry) {  // a floor was set too high: rescan those cells with no floor
-        auto redo = scan_cells<Key, Entries>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
-                                            visit_rows);
-        for (size_t r = 0; r < redo.cells.size(); ++r) {
-            const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
-            result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
+        if (retry) {
+            // A floor was set too high: rescan those cells with no floor.  (Their
+            // sure rows are selected all the same: fewer than m rows reached the floor.)
+            auto redo = scan_cells<Key, Entries>(n, 1, n_threads, retry_sizes, std::vector<Key>(n_cells, kNoFloor),
+                                                no_bounds, marks, visit_rows);
+            for (size_t r = 0; r < redo.cells.size(); ++r) {
+                const auto at = std::lower_bound(result.cells.begin(), result.cells.end(), redo.cells[r]);
+                result.tops[static_cast<size_t>(at - result.cells.begin())] = std::move(redo.tops[r]);
+            }
         }
+        return result;
+    };
+    auto result = select(sure_bounds);
+    const bool bound_too_low = std::any_of(result.tops.begin(), result.tops.end(),
+                                           [&](const auto& top) { return top.sure() > top.size(); });
+    if (bound_too_low) {  // more than m rows above a sure bound: marked rows include unselected ones
+        marks.clear();
+        result = select(no_bounds);
     }
     if (result.tops.empty()) return;
-    // Cut every set to its m best and mark its rows on the workers (a row
-    // may be selected in several cells: each worker has its own bits).
-    RowBits marks(mask_size, part_count(static_cast<int64_t>(result.tops.size()), n_threads));
+    // Cut every set to its m - sure best and mark its rows on the workers (a
+    // row may be selected in several cells: each worker has its own bits).
     parallel_tasks(static_cast<int64_t>(result.tops.size()), n_threads, [&](int64_t slot, int worker) {
         result.tops[static_cast<size_t>(slot)].for_each_selected([&](int64_t row) { marks.set(worker, row); });
     });

@@ -237,6 +237,51 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("count", [1, 700, 5000, 40000])
+def test_selection_when_a_row_sample_is_the_worst(backend_name, count):
+    """Every 16th row scores far worse than the rest: the C++ core's sure bound
+    (a key above which rows are counted as selected without being stored)
+    comes out below most rows, more than `count` rows pass it, and the
+    selection must be redone without it."""
+    backend = backend_or_skip(backend_name)
+    n = 300_000
+    scores = np.random.default_rng(3).uniform(0.0, 0.5, n)
+    scores[::16] = np.random.default_rng(4).uniform(0.9, 1.0, scores[::16].size)
+    scores = np.round(scores, 3).astype(np.float32)  # ties too
+    expected = np.zeros(n, np.uint8)
+    reference_backend.select_lowest(scores, count, expected, 1)
+    for threads in (1, 2):
+        got = np.zeros(n, np.uint8)
+        backend.select_lowest(scores, count, got, threads)
+        assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("k", [3, 20])
+def test_pruning_when_the_sampled_rows_are_the_weakest(backend_name, k):
+    """Every 16th row is the weakest candidate of every cell, with cells taking
+    up to a third of their class: the sure bounds from the sample lie below
+    most candidates, and the pruning must be redone without them."""
+    backend = backend_or_skip(backend_name)
+    n = 60_000
+    rng = np.random.default_rng(k + 10)
+    labels = rng.integers(0, k, n)
+    p = rng.dirichlet(np.full(k, 0.3), n)
+    sampled = np.arange(0, n, 16)
+    p[sampled] = 1e-3
+    p[sampled, labels[sampled]] = 1.0  # sure of their labels: the lowest keys
+    p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
+    prune_counts = np.full((k, k), n // (k * 3), np.int64)
+    class_ok = np.ones(k, np.uint8)
+    expected = np.zeros(n, np.uint8)
+    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    for threads in (1, 2):
+        got = np.zeros(n, np.uint8)
+        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
+        assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("bad_label", [-1, 4, 2**40])
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("label_dtype", [np.int64, np.uint8])

@@ -288,6 +288,74 @@ TEST_CASE("grouped prune_by_noise_rate: a group whose best rows are all sampled 
     }
 }
 
+TEST_CASE("prune_by_noise_rate with large counts (rows above the sure bound counted, not stored): reference, any thread count") {
+    // Counts of a third to all of a class give the sample a sure bound: most
+    // selected rows are only counted and marked.  K = 4 and 16 take the
+    // SIMD scan's lane-per-row blocks, K = 20 its row-at-a-time loop.
+    for (const int64_t k : {4, 16, 20}) {
+        for (const bool coarse : {false, true}) {
+            const int64_t n = 120000;
+            const auto d = testdata::random_problem(n, k, static_cast<uint32_t>(k * 2 + coarse), coarse);
+            std::vector<int64_t> counts(static_cast<size_t>(k * k));
+            const int64_t per_class = n / k;
+            for (int64_t cell = 0; cell < k * k; ++cell) {
+                counts[static_cast<size_t>(cell)] = per_class / (1 + cell % 3) + cell % 5;
+            }
+            const std::vector<uint8_t> ok(static_cast<size_t>(k), 1);
+            const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
+            for (int threads : {1, 2, 3}) {
+                CAPTURE(k);
+                CAPTURE(coarse);
+                CAPTURE(threads);
+                std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
+                prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(),
+                                                    rate.data(), threads);
+                CHECK(rate == want);
+            }
+        }
+    }
+}
+
+TEST_CASE("selection whose sample puts the sure bound too low: run again without bounds, same answer") {
+    // 20000 rows are sampled every 16th (rows 0, 16, ...).  The sampled rows
+    // score worst, so the sample's sure bound lies below nearly every other
+    // row: far more than m rows are counted sure, and the selection must be
+    // redone without bounds.
+    const int64_t n = 20000;
+    std::vector<float> scores(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        scores[static_cast<size_t>(i)] = i % 16 == 0 ? 0.9f + static_cast<float>(i % 7) * 0.01f
+                                                     : 0.1f + static_cast<float>(i % 11) * 0.01f;
+    }
+    for (const int64_t count : {int64_t{4000}, int64_t{8000}, n / 2}) {
+        const auto want = lowest_reference(scores, count);
+        for (int threads : {1, 2}) {
+            CAPTURE(count);
+            CAPTURE(threads);
+            std::vector<uint8_t> mask(static_cast<size_t>(n), 0);
+            select_lowest<float>(scores.data(), n, count, mask.data(), threads);
+            CHECK(mask == want);
+        }
+    }
+    // The same through the pruning scan: K = 2, every row labelled 0, key p[1] - p[0].
+    const int64_t k = 2;
+    testdata::Problem d{n, k, std::vector<int64_t>(static_cast<size_t>(n), 0), std::vector<float>(static_cast<size_t>(n * k))};
+    for (int64_t i = 0; i < n; ++i) {
+        d.p[static_cast<size_t>(i * k + 1)] = 1.0f - scores[static_cast<size_t>(i)];
+        d.p[static_cast<size_t>(i * k)] = scores[static_cast<size_t>(i)];
+    }
+    const std::vector<int64_t> counts = {0, 0, 6000, 0};  // prune_counts[true 1, given 0]
+    const std::vector<uint8_t> ok = {1, 1};
+    const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
+    for (int threads : {1, 2}) {
+        CAPTURE(threads);
+        std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
+        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
+                                            threads);
+        CHECK(rate == want);
+    }
+}
+
 #if LABELSIEVE_SIMD_BUILT
 TEST_CASE("pruning scan: a row with more SIMD chunks than the scan's record buffer holds (K = 40000)") {
     // 40000 classes are 2500 AVX-512 (5000 AVX2) chunks per row, more than one
@@ -305,8 +373,10 @@ TEST_CASE("pruning scan: a row with more SIMD chunks than the scan's record buff
     std::vector<float> floors(static_cast<size_t>(k), -INFINITY);
     std::vector<int32_t> slot_of(static_cast<size_t>(k), -1);
     slot_of[static_cast<size_t>(target)] = 0;  // one cell selects: (class 0, column target)
+    const std::vector<float> no_sure_bounds(floors.size(), INFINITY);
+    RowBits marks(n, 1);
     TopM<float, PackedEntries> top(2);
-    CellSink<float, PackedEntries> sink(floors.data(), slot_of.data(), &top);
+    CellSink<float, PackedEntries> sink(floors.data(), no_sure_bounds.data(), slot_of.data(), &top, marks, 0);
     CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, nullptr, -1, 0, n, 1, sink));
     std::set<int64_t> selected;
     top.for_each_selected([&](int64_t row) { selected.insert(row); });
@@ -329,8 +399,10 @@ TEST_CASE("pruning scan: rows from a label group take the group's label, not the
     floors[static_cast<size_t>(group_label * k + target)] = -INFINITY;
     std::vector<int32_t> slot_of(static_cast<size_t>(k * k), -1);
     slot_of[static_cast<size_t>(group_label * k + target)] = 0;
+    const std::vector<float> no_sure_bounds(floors.size(), INFINITY);
+    RowBits marks(n, 1);
     TopM<float, PackedEntries> top(2);
-    CellSink<float, PackedEntries> sink(floors.data(), slot_of.data(), &top);
+    CellSink<float, PackedEntries> sink(floors.data(), no_sure_bounds.data(), slot_of.data(), &top, marks, 0);
     const std::vector<uint32_t> group_rows = {1, 3, 5};
     CHECK(noise_rate_rows_simd<float, int64_t>(level, labels.data(), p.data(), k, group_rows.data(), group_label, 0, 3,
                                                1, sink));
