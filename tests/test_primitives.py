@@ -237,6 +237,31 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
+@pytest.mark.parametrize("k", [4, 16, 20])
+def test_pruning_with_large_cells(backend_name, k):
+    """Cells of hundreds to thousands of rows get sure bounds from the row
+    sample: most selected rows are marked as the scan meets them and the
+    rest chosen among the kept candidates (rounded values: ties at the
+    bounds and the cut).  A class's cells take half of it at most, so a
+    cell that took too many rows would change the mask."""
+    backend = backend_or_skip(backend_name)
+    n = 400_000
+    rng = np.random.default_rng(k + 20)
+    labels = rng.integers(0, k, n)
+    p = np.round(rng.dirichlet(np.ones(k), n), 2) + 1e-3
+    p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
+    per_cell = n // (k * 2 * (k - 1))
+    prune_counts = (per_cell - np.arange(k * k).reshape(k, k) * 3).astype(np.int64)
+    class_ok = np.ones(k, np.uint8)
+    expected = np.zeros(n, np.uint8)
+    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    for threads in (1, 2, 3):
+        got = np.zeros(n, np.uint8)
+        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
+        assert np.array_equal(got, expected), f"{threads} threads"
+
+
+@pytest.mark.parametrize("backend_name", BACKENDS)
 @pytest.mark.parametrize("count", [1, 700, 5000, 40000])
 def test_selection_when_a_row_sample_is_the_worst(backend_name, count):
     """Every 16th row scores far worse than the rest: the C++ core's sure bound

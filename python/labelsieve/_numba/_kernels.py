@@ -22,7 +22,9 @@ from numba import njit, prange
 from labelsieve._numba._range import fold_range
 from labelsieve._numba._pairwise import numpy_sum, numpy_sum_through_buffer, pairwise
 from labelsieve._numba._scalars import narrow_like, store, to_work, widen, work_empty, zero_of
-from labelsieve._numba._select import SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m, ties_to_take
+from labelsieve._numba._select import (
+    SAMPLE_EVERY, floor_from_sample, kth_smallest, mark_top, select_top_m, sure_bound_from_sample, ties_to_take,
+)
 
 BLOCK = 16384
 
@@ -469,9 +471,11 @@ def _noise_floors(p, sampled_rows, k, sizes, margin_sd, margin_keys):
     """Per true class j, a key floor that the best sizes[j] rows of class k
     probably reach, from ``sampled_rows`` (about every 16th row of the
     class; -inf where the sample cannot tell), with floor_from_sample's
-    margins."""
+    margins; and a sure bound that probably no more than sizes[j] rows
+    exceed (sure_bound_from_sample, the same margins; inf for none)."""
     num_classes = p.shape[1]
     floors = np.full(num_classes, -np.inf)
+    sure_bounds = np.full(num_classes, np.inf)
     n_sampled = sampled_rows.shape[0]
     sample = work_empty(p, num_classes * n_sampled)  # class-major: one column per j
     for s in range(n_sampled):
@@ -481,10 +485,12 @@ def _noise_floors(p, sampled_rows, k, sizes, margin_sd, margin_keys):
             sample[j * n_sampled + s] = narrow_like(widen(p[i, j]) - own, p)
     for j in range(num_classes):
         if sizes[j] > 0:
-            floor = floor_from_sample(sample[j * n_sampled : (j + 1) * n_sampled], sizes[j], margin_sd, margin_keys)
+            column = sample[j * n_sampled : (j + 1) * n_sampled]
+            floor = floor_from_sample(column, sizes[j], margin_sd, margin_keys)
             if floor == floor:
                 floors[j] = floor
-    return floors
+                sure_bounds[j] = sure_bound_from_sample(column, sizes[j], margin_sd, margin_keys)
+    return floors, sure_bounds
 
 
 @njit(**_JIT)
@@ -588,7 +594,7 @@ def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
     floors = np.full(num_classes, -np.inf)
     if size >= SAMPLE_FROM_ROWS:
         # A floor set too high costs a rescan of this class's listed rows.
-        floors = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes, 3.0, 3.0)
+        floors = _noise_floors(p, rows[::SAMPLE_EVERY], k, sizes, 3.0, 3.0)[0]
     for j in range(num_classes):
         if sizes[j] <= 0:
             floors[j] = np.inf  # no candidates
@@ -599,17 +605,19 @@ def _prune_noise_class(labels, p, rows, k, prune_counts, out_mask):
 @njit(**_PJIT)  # parallel, as group_rows: a serial caller of a parallel function crashes if numba's threads are not up yet
 def _row_order_plan(labels, p, prune_counts, class_ok):
     """For a scan of every row in address order: the rows per class, the cell
-    sizes sizes[k, j] and key floors floors[k, j] per (given, true) class
-    (from every 16th row; inf: no candidates; -inf: class too small to
-    sample), and whether every label is in [0, K)."""
+    sizes sizes[k, j], key floors floors[k, j] and sure bounds sure[k, j]
+    per (given, true) class (from every 16th row; floors inf: no
+    candidates; -inf: class too small to sample; sure bounds inf: none),
+    and whether every label is in [0, K)."""
     n, num_classes = p.shape
     class_counts = np.zeros(num_classes, np.int64)
     sizes = np.zeros((num_classes, num_classes), np.int64)
     floors = np.full((num_classes, num_classes), np.inf)
+    sure = np.full((num_classes, num_classes), np.inf)
     for i in range(n):
         y = labels[i]
         if y < 0 or y >= num_classes:
-            return class_counts, sizes, floors, False
+            return class_counts, sizes, floors, sure, False
         class_counts[y] += 1
     sampled = np.arange(0, n, SAMPLE_EVERY)
     order, sample_starts, _ = group_rows(labels[sampled], num_classes)
@@ -623,13 +631,15 @@ def _row_order_plan(labels, p, prune_counts, class_ok):
             # all the selections): 4 sd, not 3, makes that ~40x rarer a cell
             # for ~2% more offers (+3 keys, not +6: small cells' offers grow
             # with the constant, and their rescans are cheap).
-            floors[k] = _noise_floors(p, sampled[order[sample_starts[k] : sample_starts[k + 1]]], k, sizes[k], 4.0, 3.0)
+            floors[k], sure[k] = _noise_floors(
+                p, sampled[order[sample_starts[k] : sample_starts[k + 1]]], k, sizes[k], 4.0, 3.0
+            )
         else:
             floors[k] = -np.inf
         for j in range(num_classes):
             if sizes[k, j] <= 0:
                 floors[k, j] = np.inf
-    return class_counts, sizes, floors, True
+    return class_counts, sizes, floors, sure, True
 
 
 # A cell's buffer holds its m best keys plus this much room (a quarter of m,
@@ -678,11 +688,14 @@ def _keep_best(keys, rows, first, count, m, scratch):
 
 
 @njit(**_JIT)
-def _offer_rows(labels, p, first, last, label_lo, label_hi, sizes, floors, begin, capacity, fill, keys, rows, scratch):
+def _offer_rows(labels, p, first, last, label_lo, label_hi, sizes, floors, sure, sure_counts, begin, capacity, fill,
+                keys, rows, scratch, out_mask):
     """Rows first..last-1 labelled label_lo..label_hi-1, in address order:
     each key p[i, j] - p[i, labels[i]] reaching its cell's floor joins the
     cell's buffer; a full buffer keeps its m best, and then only keys above
-    the m-th best can enter (a later row's equal key ranks below it)."""
+    the m-th best can enter (a later row's equal key ranks below it).  A
+    key above the cell's sure bound is not kept: its row is marked and
+    counted in sure_counts (it ranks above every key the buffer can hold)."""
     num_classes = p.shape[1]
     for i in range(first, last):
         y = labels[i]
@@ -693,6 +706,10 @@ def _offer_rows(labels, p, first, last, label_lo, label_hi, sizes, floors, begin
             key = narrow_like(widen(p[i, j]) - own, p)
             if key >= floors[y, j]:
                 c = y * num_classes + j
+                if key > sure[y, j]:
+                    out_mask[i] = 1
+                    sure_counts[c] += 1
+                    continue
                 if fill[c] == capacity[c]:
                     m = sizes[y, j]
                     cut = _keep_best(keys, rows, begin[c], fill[c], m, scratch)
@@ -735,11 +752,26 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_thr
     """Up to a few hundred classes: the rows read once in address order into
     bounded buffers per cell, then each given class selected from its
     cells' buffers, joined in row order (nothing depends on the thread
-    count: a cell's buffers hold its best keys of their rows in any split)."""
-    n, num_classes = p.shape
-    class_counts, sizes, floors, labels_ok = _row_order_plan(labels, p, prune_counts, class_ok)
+    count: a cell's buffers hold its best keys of their rows in any split).
+    Rows above a cell's sure bound are marked as they are met; if more than
+    a cell's m were (a misleading sample), it all runs again without bounds."""
+    class_counts, sizes, floors, sure, labels_ok = _row_order_plan(labels, p, prune_counts, class_ok)
     if not labels_ok:
         return False
+    if not _prune_noise_with_bounds(labels, p, class_ok, out_mask, n_threads, class_counts, sizes, floors, sure):
+        out_mask[:] = 0
+        sure[:] = np.inf
+        _prune_noise_with_bounds(labels, p, class_ok, out_mask, n_threads, class_counts, sizes, floors, sure)
+    return True
+
+
+@njit(**_PJIT)
+def _prune_noise_with_bounds(labels, p, class_ok, out_mask, n_threads, class_counts, sizes, floors, sure):
+    """_prune_noise_in_row_order's scan and selections for the given floors
+    and sure bounds; False (out_mask then holds some unselected rows) if
+    more than a cell's size passed its sure bound."""
+    n, num_classes = p.shape
+    floors = floors.copy()
     begin, capacity, total = _cell_buffers(sizes, class_counts)
     for c in range(num_classes * num_classes):
         if capacity[c] == 0:  # the cell takes none or all of its class: no buffer, no offers
@@ -765,25 +797,35 @@ def _prune_noise_in_row_order(labels, p, prune_counts, class_ok, out_mask, n_thr
     keys = work_empty(p, buffer_sets * total)
     rows = np.empty(buffer_sets * total, np.int32)  # n < 2^31 (see prune_by_noise_rate)
     fill = np.zeros((buffer_sets, num_classes * num_classes), np.int64)
+    sure_counts = np.zeros((shares, num_classes * num_classes), np.int64)
     widest = capacity.max() if total > 0 else 0
     for share in prange(shares):
         first, last, label_lo, label_hi, buffers = bounds[:, share]
         part = slice(buffers * total, (buffers + 1) * total)
         _offer_rows(
-            labels, p, first, last, label_lo, label_hi, sizes, floors.copy(), begin, capacity, fill[buffers],
-            keys[part], rows[part], work_empty(p, widest),
+            labels, p, first, last, label_lo, label_hi, sizes, floors.copy(), sure, sure_counts[share], begin,
+            capacity, fill[buffers], keys[part], rows[part], work_empty(p, widest), out_mask,
         )
+    sure_total = sure_counts.sum(axis=0)
+    for c in range(num_classes * num_classes):
+        if sure_total[c] > sizes[c // num_classes, c % num_classes]:
+            return False
     no_rows = np.empty(0, np.int64)
     for k in prange(num_classes):
         if class_ok[k] != 0 and class_counts[k] > 0:
-            _select_buffered_class(labels, p, k, class_counts[k], sizes[k], begin, fill, total, keys, rows, no_rows, out_mask)
+            _select_buffered_class(
+                labels, p, k, class_counts[k], sizes[k], sure_total[k * num_classes : (k + 1) * num_classes], begin,
+                fill, total, keys, rows, no_rows, out_mask,
+            )
     return True
 
 
 @njit(**_JIT)
-def _select_buffered_class(labels, p, k, size, sizes, begin, fill, total, keys, rows, class_rows, out_mask):
+def _select_buffered_class(labels, p, k, size, sizes, sure_counts, begin, fill, total, keys, rows, class_rows, out_mask):
     """Given class k: each cell's buffers, one per range of rows, joined in
-    range order, and selected as by _select_noise_cell."""
+    range order, and selected as by _select_noise_cell: the m best, or,
+    with sure_counts[j] rows above the cell's sure bound already marked
+    (they rank above every buffered key), the m - sure_counts[j] best."""
     num_classes = p.shape[1]
     shares = fill.shape[0]
     scratch = work_empty(p, size)
@@ -802,6 +844,13 @@ def _select_buffered_class(labels, p, k, size, sizes, begin, fill, total, keys, 
             joined_keys[count : count + held] = keys[first : first + held]
             joined_rows[count : count + held] = rows[first : first + held]
             count += held
+        sure_rows = sure_counts[j]
+        if sure_rows + count >= m:  # the marked rows and the m - sure_rows best buffered ones
+            m -= sure_rows
+            if m == 0:
+                continue
+        # Otherwise fewer than m rows reached the floor: the cell's m best of
+        # the whole class (the marked rows among them).
         class_rows = _select_noise_cell(
             labels, p, k, j, class_rows, size, m, joined_keys[:count], joined_rows[:count], scratch, out_mask
         )

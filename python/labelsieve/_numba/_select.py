@@ -166,6 +166,18 @@ def mark_top(keys, rows, m, cut, out_mask):
 
 
 @njit(cache=True, nogil=True)
+def _drop_nan(sample):
+    """Move the non-NaN values of ``sample`` to its front (in order); returns how many."""
+    count = 0
+    for t in range(sample.shape[0]):
+        key = sample[t]
+        if key == key:
+            sample[count] = key
+            count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
 def floor_from_sample(sample, m, margin_sd=4.0, margin_keys=6.0):
     """A key that at least the best m of all keys probably reach, from
     ``sample`` (every SAMPLE_EVERY-th key, NaN allowed; reordered): the
@@ -173,16 +185,27 @@ def floor_from_sample(sample, m, margin_sd=4.0, margin_keys=6.0):
     (4 sd + 6 as the C++ core's floors where a floor set too high costs a
     rescan of every key; 3 sd + 3 as its label groups' floors where it costs
     a rescan of one class).  NaN when the sample is too small to tell."""
-    count = 0
-    for t in range(sample.shape[0]):
-        key = sample[t]
-        if key == key:
-            sample[count] = key
-            count += 1
+    count = _drop_nan(sample)
     rank = sample_rank(m / SAMPLE_EVERY, margin_sd, margin_keys)
     if rank >= count:
         return np.nan
     return kth_smallest(sample, count, count - rank - 1)
+
+
+@njit(cache=True, nogil=True)
+def sure_bound_from_sample(sample, m, margin_sd, margin_keys):
+    """A key that probably no more than m of all keys exceed, from the same
+    kind of sample as floor_from_sample (reordered): its (r + 1)-th best
+    with r = m/16 - margin_sd sd - margin_keys, the floor's rank mirrored
+    below the expected share.  Keys above it can be taken as selected
+    without being kept (the caller checks that at most m were).  inf (no
+    bound) when the share is too small or the sample cannot tell."""
+    expected = m / SAMPLE_EVERY
+    below = expected - margin_sd * np.sqrt(expected) - margin_keys
+    count = _drop_nan(sample)
+    if below < 0 or int(below) >= count:
+        return np.inf
+    return kth_smallest(sample, count, count - int(below) - 1)
 
 
 @njit(cache=True, nogil=True)
