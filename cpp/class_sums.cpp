@@ -8,7 +8,6 @@
 // With out_range, the same read also folds every value into the validation
 // extremes (value_range's result): the rows are read once for both.
 #include <algorithm>
-#include <numeric>
 #include <type_traits>
 #include <vector>
 
@@ -30,7 +29,19 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     const int parts = part_count(n, n_threads);
     std::vector<int64_t> counts(static_cast<size_t>(parts * k), 0);  // [part][class]
     LabelGuard guard(k);
+    const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
+        if constexpr (kSimdBuilt && std::is_same_v<L, uint8_t>) {
+            if (simd != SimdLevel::portable && k <= kCountByCompareMaxK) {
+                constexpr int64_t kLabelsPerCheck = int64_t{1} << 20;  // a stop check per megabyte of labels
+                for (int64_t first = begin; first < end; first += kLabelsPerCheck) {
+                    check_stop();
+                    const int64_t last = std::min(end, first + kLabelsPerCheck);
+                    if (!count_byte_labels_simd(simd, labels, first, last, k, counts.data() + part * k)) guard.mark_bad();
+                }
+                return;
+            }
+        }
         // Four interleaved histograms: equal labels in a row do not wait on
         // each other's increment.
         constexpr int64_t kWays = 4;
@@ -70,7 +81,6 @@ void class_sums(const L* labels, const T* p, int64_t n, int64_t k, int64_t* out_
     std::vector<RangeFold<T>> folds(out_range ? static_cast<size_t>(parts) : 0);
     // The range fold streams a block in, the gather then finds its rows in cache.
     const int64_t block_rows = fold_block_rows(k);
-    const SimdLevel simd = simd_level();
     parallel_ranges(n, parts, [&](int64_t begin, int64_t end, int part) {
         PairwiseRange<A> sums(classes, first_position.data() + part * k);
         const bool gathers = simd != SimdLevel::portable;

@@ -31,6 +31,9 @@ namespace labelsieve {
 
 inline constexpr bool kSimdBuilt = LABELSIEVE_SIMD_BUILT == 1;
 
+// Classes up to which count_byte_labels counts by compares (beyond, a histogram is cheaper).
+inline constexpr int64_t kCountByCompareMaxK = 32;
+
 enum class SimdLevel { portable, avx2, avx512 };
 
 // The widest loops this CPU runs: avx512 needs AVX-512 F/BW/VL/DQ, avx2 needs
@@ -39,7 +42,7 @@ enum class SimdLevel { portable, avx2, avx512 };
 SimdLevel simd_level();
 
 
-// Each instruction set's loops (namespaces avx512 and avx2), the same four:
+// Each instruction set's loops (namespaces avx512 and avx2), the same ones:
 //
 // joint_rows: joint-pass rows [begin, end), adding to the local K x K + 1
 // `joint` (the last cell counts rows without a guess); T is float or Half.
@@ -58,6 +61,10 @@ SimdLevel simd_level();
 // skipped).  value_range folds p[begin, end) into the running extremes *lo /
 // *hi and returns true if some value was NaN.  narrow_labels is
 // narrow_label_block (labels.hpp) compiled for the instruction set.
+// count_byte_labels adds to counts[c] the one-byte labels [begin, end) equal
+// to c, for k <= kCountByCompareMaxK, by one compare and popcount per class
+// per vector of labels (a histogram's increments of one class wait on each
+// other); false if some label was >= k (not counted).
 #define LABELSIEVE_DECLARE_SIMD_LOOPS(TARGET)                                                                          \
     template <class T, class L>                                                                                        \
     TARGET bool joint_rows(const L* labels, const T* p, int64_t k, const float* cut, bool paper_rule, float boost,     \
@@ -70,7 +77,8 @@ SimdLevel simd_level();
     template <class T>                                                                                                 \
     TARGET bool value_range(const T* p, int64_t begin, int64_t end, float* lo, float* hi);                             \
     template <class L>                                                                                                 \
-    TARGET bool narrow_labels(const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out);
+    TARGET bool narrow_labels(const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out);                  \
+    TARGET bool count_byte_labels(const uint8_t* labels, int64_t begin, int64_t end, int64_t k, int64_t* counts);
 
 namespace avx512 {
 LABELSIEVE_DECLARE_SIMD_LOOPS(LABELSIEVE_AVX512)
@@ -113,6 +121,12 @@ template <class L>
 bool narrow_labels_simd(SimdLevel level, const L* labels, int64_t begin, int64_t end, int64_t k, uint8_t* out) {
     return level == SimdLevel::avx512 ? avx512::narrow_labels<L>(labels, begin, end, k, out)
                                       : avx2::narrow_labels<L>(labels, begin, end, k, out);
+}
+
+inline bool count_byte_labels_simd(SimdLevel level, const uint8_t* labels, int64_t begin, int64_t end, int64_t k,
+                                  int64_t* counts) {
+    return level == SimdLevel::avx512 ? avx512::count_byte_labels(labels, begin, end, k, counts)
+                                      : avx2::count_byte_labels(labels, begin, end, k, counts);
 }
 
 }  // namespace labelsieve

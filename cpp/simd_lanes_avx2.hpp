@@ -139,6 +139,21 @@ LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
     _mm_storel_epi64(reinterpret_cast<__m128i*>(out), together);
 }
 
+// Thirty-two one-byte values (one-byte labels), compared as unsigned bytes.
+constexpr int64_t kByteLanes = 32;
+using Bytes = __m256i;
+LABELSIEVE_TARGET inline Bytes load_bytes(const uint8_t* at) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+}
+// Bit j set where byte j equals `value` / is at least `bound` (both < 256).
+LABELSIEVE_TARGET inline uint64_t equal_byte_bits(Bytes v, int64_t value) {
+    return static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(static_cast<char>(value)))));
+}
+LABELSIEVE_TARGET inline uint64_t at_least_byte_bits(Bytes v, int64_t bound) {
+    const __m256i b = _mm256_set1_epi8(static_cast<char>(bound));
+    return static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, b), v)));
+}
+
 // kLanes labels as int32 lanes; false if one is outside [0, k).
 template <class L>
 LABELSIEVE_TARGET inline bool load_labels(const L* at, int64_t k, I& out) {

@@ -115,6 +115,18 @@ LABELSIEVE_TARGET inline void store_low_bytes(uint8_t* out, I v) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtepi32_epi8(v));
 }
 
+// Sixty-four one-byte values (one-byte labels), compared as unsigned bytes.
+constexpr int64_t kByteLanes = 64;
+using Bytes = __m512i;
+LABELSIEVE_TARGET inline Bytes load_bytes(const uint8_t* at) { return _mm512_loadu_si512(at); }
+// Bit j set where byte j equals `value` / is at least `bound` (both < 256).
+LABELSIEVE_TARGET inline uint64_t equal_byte_bits(Bytes v, int64_t value) {
+    return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(static_cast<char>(value)));
+}
+LABELSIEVE_TARGET inline uint64_t at_least_byte_bits(Bytes v, int64_t bound) {
+    return _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8(static_cast<char>(bound)));
+}
+
 // kLanes labels as int32 lanes; false if one is outside [0, k).
 template <class L>
 LABELSIEVE_TARGET inline bool load_labels(const L* at, int64_t k, I& out) {

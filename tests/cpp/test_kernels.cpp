@@ -5,12 +5,14 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
 #include "helpers.hpp"
 #include "pairwise_sum.hpp"
 #include "primitives.hpp"
+#include "simd.hpp"
 
 using namespace labelsieve;
 
@@ -127,6 +129,43 @@ TEST_CASE_TEMPLATE("a label outside [0, K) throws instead of indexing out of bou
             CHECK_THROWS_AS((prune_by_noise_rate<float, L>(labels.data(), d.p.data(), n, k, counts_kk.data(), ok.data(),
                                                            mask.data(), 2)),
                             std::invalid_argument);
+        }
+    }
+}
+
+TEST_CASE("class_sums counts one-byte labels by compares: every length around a vector, bad labels anywhere") {
+    // The counting compares a whole vector of labels per class (up to
+    // kCountByCompareMaxK classes) and finishes the tail one by one.
+    std::mt19937 rng(3);
+    for (const int64_t k : {int64_t{1}, int64_t{2}, int64_t{10}, kCountByCompareMaxK, kCountByCompareMaxK + 1}) {
+        for (const int64_t n : {int64_t{1}, int64_t{31}, int64_t{32}, int64_t{63}, int64_t{64}, int64_t{65},
+                                int64_t{129}, int64_t{1000}}) {
+            std::vector<uint8_t> labels(static_cast<size_t>(n));
+            for (auto& label : labels) label = static_cast<uint8_t>(rng() % static_cast<uint32_t>(k));
+            std::vector<int64_t> want(static_cast<size_t>(k), 0);
+            for (uint8_t label : labels) ++want[label];
+            const std::vector<float> p(static_cast<size_t>(n * k), 1.0f / static_cast<float>(k));
+            for (int threads : {1, 3}) {
+                CAPTURE(k);
+                CAPTURE(n);
+                CAPTURE(threads);
+                std::vector<int64_t> counts(static_cast<size_t>(k));
+                std::vector<float> sums(static_cast<size_t>(k));
+                class_sums<float, uint8_t>(labels.data(), p.data(), n, k, counts.data(), sums.data(), nullptr, threads);
+                CHECK(counts == want);
+                for (const int64_t where : {int64_t{0}, n / 2, n - 1}) {
+                    for (const uint8_t bad : {static_cast<uint8_t>(k), uint8_t{255}}) {
+                        if (k >= 255) continue;
+                        std::vector<uint8_t> wrong(labels);
+                        wrong[static_cast<size_t>(where)] = bad;
+                        CAPTURE(where);
+                        CAPTURE(int{bad});
+                        CHECK_THROWS_AS((class_sums<float, uint8_t>(wrong.data(), p.data(), n, k, counts.data(),
+                                                                    sums.data(), nullptr, threads)),
+                                        std::invalid_argument);
+                    }
+                }
+            }
         }
     }
 }
