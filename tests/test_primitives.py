@@ -237,21 +237,27 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
-@pytest.mark.parametrize("k", [4, 16, 20])
-def test_pruning_with_large_cells(backend_name, k):
+@pytest.mark.parametrize(("k", "layout"), [(4, "even"), (16, "even"), (20, "even"), (4, "one large"), (40, "one large")])
+def test_pruning_with_large_cells(backend_name, k, layout):
     """Cells of hundreds to thousands of rows get sure bounds from the row
     sample: most selected rows are marked as the scan meets them and the
     rest chosen among the kept candidates (rounded values: ties at the
-    bounds and the cut).  A class's cells take half of it at most, so a
-    cell that took too many rows would change the mask."""
+    bounds and the cut).  A class's cells take half of it at most ("even":
+    all about alike; "one large": one of 30% and small ones), so a cell
+    that took too many rows would change the mask.  (K = 40: numba's
+    label-shared scan; the C++ core groups rows by label there.)"""
     backend = backend_or_skip(backend_name)
     n = 400_000
     rng = np.random.default_rng(k + 20)
     labels = rng.integers(0, k, n)
     p = np.round(rng.dirichlet(np.ones(k), n), 2) + 1e-3
     p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
-    per_cell = n // (k * 2 * (k - 1))
-    prune_counts = (per_cell - np.arange(k * k).reshape(k, k) * 3).astype(np.int64)
+    class_rows = n // k
+    if layout == "even":
+        prune_counts = (class_rows // (2 * (k - 1)) - np.arange(k * k).reshape(k, k) * 3).astype(np.int64)
+    else:
+        prune_counts = np.full((k, k), class_rows // (4 * (k - 1)), np.int64)
+        prune_counts[(np.arange(k) + 1) % k, np.arange(k)] = class_rows * 3 // 10  # [true, given]
     class_ok = np.ones(k, np.uint8)
     expected = np.zeros(n, np.uint8)
     reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
