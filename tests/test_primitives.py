@@ -33,6 +33,27 @@ def backend_or_skip(name):
 
 
 BACKENDS = ["cpp", "cpp-avx2", "cpp-portable", "numba"]
+
+
+def assert_pruning_matches_reference(backend, labels, p, prune_counts, class_ok, thread_counts=(1, 2)):
+    """backend.prune_by_noise_rate equals the reference at each thread count; returns the reference mask."""
+    expected = np.zeros(labels.size, np.uint8)
+    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    for threads in thread_counts:
+        got = np.zeros(labels.size, np.uint8)
+        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
+        assert np.array_equal(got, expected), f"{threads} threads"
+    return expected
+
+
+def assert_lowest_matches_reference(backend, scores, count, thread_counts=(1, 2)):
+    """backend.select_lowest equals the reference at each thread count."""
+    expected = np.zeros(scores.size, np.uint8)
+    reference_backend.select_lowest(scores, count, expected, 1)
+    for threads in thread_counts:
+        got = np.zeros(scores.size, np.uint8)
+        backend.select_lowest(scores, count, got, threads)
+        assert np.array_equal(got, expected), f"{threads} threads"
 SHAPES = [(1, 2), (7, 3), (50, 2), (300, 5), (3000, 10), (20000, 17), (2000, 130), (500, 1)]
 KINDS = ["dirichlet", "rounded", "unnormalised", "missing", "onehot"]
 
@@ -179,14 +200,8 @@ def test_pruning_cells_taking_none_few_or_all_of_their_class(backend_name, k):
         large = [[size[given]], [size[given] + 3], [size[given] - 1, size[given] // 3], []][given % 4]
         for true_class, m in zip(rng.permutation(k), large):
             prune_counts[true_class, given] = m
-    class_ok = np.ones(k, np.uint8)
-    expected = np.zeros(n, np.uint8)
-    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
+    expected = assert_pruning_matches_reference(backend, labels, p, prune_counts, np.ones(k, np.uint8), (1, 2, 3))
     assert 0 < expected.sum() < n
-    for threads in (1, 2, 3):
-        got = np.zeros(n, np.uint8)
-        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
-        assert np.array_equal(got, expected), f"{threads} threads"
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -207,13 +222,7 @@ def test_pruning_when_the_row_sample_is_misleading(backend_name, k):
     p[sampled, labels[sampled]] = 0
     p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
     prune_counts = np.full((k, k), n // (k * k * 4), np.int64)
-    class_ok = np.ones(k, np.uint8)
-    expected = np.zeros(n, np.uint8)
-    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
-    for threads in (1, 2):
-        got = np.zeros(n, np.uint8)
-        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
-        assert np.array_equal(got, expected)
+    assert_pruning_matches_reference(backend, labels, p, prune_counts, np.ones(k, np.uint8))
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -228,12 +237,7 @@ def test_selection_when_a_row_sample_is_misleading(backend_name, count):
     # The C++ selection samples every 16th row first: make exactly those rows the best.
     scores[::16] = np.random.default_rng(2).uniform(0.0, 0.1, scores[::16].size)
     scores = np.round(scores, 3).astype(np.float32)  # ties too
-    expected = np.zeros(n, np.uint8)
-    reference_backend.select_lowest(scores, count, expected, 1)
-    for threads in (1, 2):
-        got = np.zeros(n, np.uint8)
-        backend.select_lowest(scores, count, got, threads)
-        assert np.array_equal(got, expected)
+    assert_lowest_matches_reference(backend, scores, count)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -258,13 +262,7 @@ def test_pruning_with_large_cells(backend_name, k, layout):
     else:
         prune_counts = np.full((k, k), class_rows // (4 * (k - 1)), np.int64)
         prune_counts[(np.arange(k) + 1) % k, np.arange(k)] = class_rows * 3 // 10  # [true, given]
-    class_ok = np.ones(k, np.uint8)
-    expected = np.zeros(n, np.uint8)
-    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
-    for threads in (1, 2, 3):
-        got = np.zeros(n, np.uint8)
-        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
-        assert np.array_equal(got, expected), f"{threads} threads"
+    assert_pruning_matches_reference(backend, labels, p, prune_counts, np.ones(k, np.uint8), (1, 2, 3))
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -279,12 +277,7 @@ def test_selection_when_a_row_sample_is_the_worst(backend_name, count):
     scores = np.random.default_rng(3).uniform(0.0, 0.5, n)
     scores[::16] = np.random.default_rng(4).uniform(0.9, 1.0, scores[::16].size)
     scores = np.round(scores, 3).astype(np.float32)  # ties too
-    expected = np.zeros(n, np.uint8)
-    reference_backend.select_lowest(scores, count, expected, 1)
-    for threads in (1, 2):
-        got = np.zeros(n, np.uint8)
-        backend.select_lowest(scores, count, got, threads)
-        assert np.array_equal(got, expected)
+    assert_lowest_matches_reference(backend, scores, count)
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)
@@ -303,13 +296,7 @@ def test_pruning_when_the_sampled_rows_are_the_weakest(backend_name, k):
     p[sampled, labels[sampled]] = 1.0  # sure of their labels: the lowest keys
     p = np.ascontiguousarray((p / p.sum(1, keepdims=True)).astype(np.float32))
     prune_counts = np.full((k, k), n // (k * 3), np.int64)
-    class_ok = np.ones(k, np.uint8)
-    expected = np.zeros(n, np.uint8)
-    reference_backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, expected, 1)
-    for threads in (1, 2):
-        got = np.zeros(n, np.uint8)
-        backend.prune_by_noise_rate(labels, p, prune_counts, class_ok, got, threads)
-        assert np.array_equal(got, expected)
+    assert_pruning_matches_reference(backend, labels, p, prune_counts, np.ones(k, np.uint8))
 
 
 @pytest.mark.parametrize("backend_name", BACKENDS)

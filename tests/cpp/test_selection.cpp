@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <set>
@@ -204,6 +205,19 @@ static std::vector<uint8_t> noise_rate_by_definition(const testdata::Problem& d,
     return want;
 }
 
+// prune_by_noise_rate gives `want` at each thread count.
+static void check_noise_rate(const testdata::Problem& d, const std::vector<int64_t>& counts,
+                             const std::vector<uint8_t>& ok, const std::vector<uint8_t>& want,
+                             std::initializer_list<int> thread_counts) {
+    for (int threads : thread_counts) {
+        CAPTURE(threads);
+        std::vector<uint8_t> rate(static_cast<size_t>(d.n), 0);
+        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), d.n, d.k, counts.data(), ok.data(),
+                                            rate.data(), threads);
+        CHECK(rate == want);
+    }
+}
+
 TEST_CASE("prune_by_class and prune_by_noise_rate: reference selection per group, any thread count") {
     const int64_t n = 40000, k = 3;
     const auto d = testdata::random_problem(n, k, 21, /*coarse=*/true);
@@ -248,14 +262,7 @@ TEST_CASE("prune_by_noise_rate with many classes (rows grouped by label): refere
         const int64_t pick = (cell * 7919) % 23;
         counts[static_cast<size_t>(cell)] = pick == 0 ? -1 : pick == 1 ? std::numeric_limits<int64_t>::max() : pick * 3;
     }
-    const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
-    for (int threads : {1, 2, 5}) {
-        CAPTURE(threads);
-        std::vector<uint8_t> rate(n, 0);
-        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
-                                            threads);
-        CHECK(rate == want);
-    }
+    check_noise_rate(d, counts, ok, noise_rate_by_definition(d, counts, ok), {1, 2, 5});
 }
 
 TEST_CASE("grouped prune_by_noise_rate: a group whose best rows are all sampled rows is rescanned, same answer") {
@@ -279,13 +286,7 @@ TEST_CASE("grouped prune_by_noise_rate: a group whose best rows are all sampled 
     int64_t selected = 0;
     for (uint8_t flag : want) selected += flag;
     REQUIRE(selected == k * m);
-    for (int threads : {1, 2}) {
-        CAPTURE(threads);
-        std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
-        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
-                                            threads);
-        CHECK(rate == want);
-    }
+    check_noise_rate(d, counts, ok, want, {1, 2});
 }
 
 TEST_CASE("prune_by_noise_rate with large counts (rows above the sure bound counted, not stored): reference, any thread count") {
@@ -302,16 +303,9 @@ TEST_CASE("prune_by_noise_rate with large counts (rows above the sure bound coun
                 counts[static_cast<size_t>(cell)] = per_class / (1 + cell % 3) + cell % 5;
             }
             const std::vector<uint8_t> ok(static_cast<size_t>(k), 1);
-            const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
-            for (int threads : {1, 2, 3}) {
-                CAPTURE(k);
-                CAPTURE(coarse);
-                CAPTURE(threads);
-                std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
-                prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(),
-                                                    rate.data(), threads);
-                CHECK(rate == want);
-            }
+            CAPTURE(k);
+            CAPTURE(coarse);
+            check_noise_rate(d, counts, ok, noise_rate_by_definition(d, counts, ok), {1, 2, 3});
         }
     }
 }
@@ -346,14 +340,7 @@ TEST_CASE("selection whose sample puts the sure bound too low: run again without
     }
     const std::vector<int64_t> counts = {0, 0, 6000, 0};  // prune_counts[true 1, given 0]
     const std::vector<uint8_t> ok = {1, 1};
-    const std::vector<uint8_t> want = noise_rate_by_definition(d, counts, ok);
-    for (int threads : {1, 2}) {
-        CAPTURE(threads);
-        std::vector<uint8_t> rate(static_cast<size_t>(n), 0);
-        prune_by_noise_rate<float, int64_t>(d.labels.data(), d.p.data(), n, k, counts.data(), ok.data(), rate.data(),
-                                            threads);
-        CHECK(rate == want);
-    }
+    check_noise_rate(d, counts, ok, noise_rate_by_definition(d, counts, ok), {1, 2});
 }
 
 #if LABELSIEVE_SIMD_BUILT
