@@ -12,6 +12,7 @@
 #include "instantiate.hpp"
 #include "labels.hpp"
 #include "pairwise_sum.hpp"
+#include "prefetch.hpp"
 #include "primitives.hpp"
 #include "range_fold.hpp"
 #include "simd.hpp"
@@ -77,6 +78,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
                     const auto own = FT::load(row[y]);
                     out_self[j] = FP::store(static_cast<PV>(own));
                     if (out_other == nullptr) continue;  // self only: one element of the row is read
+                    if (!rows) prefetch_stream(row, k);  // every row in address order
                     using TV = std::remove_const_t<decltype(own)>;
                     // With one class there is no other one: NaN (the margin scores need K >= 2).
                     TV other = k > 1 ? FT::load(row[y == 0 ? 1 : 0]) : std::numeric_limits<TV>::quiet_NaN();
@@ -101,6 +103,7 @@ void row_stats(const L* labels, const T* p, int64_t n, int64_t k, const P* shift
             const L y = labels[i];
             if (!guard.ok(y)) continue;
             const T* row = p + i * k;
+            if (!rows) prefetch_stream(row, k);  // every row in address order
             // (p - t) + max(t), then divide by the row's pairwise sum, each step rounded to P.
             for (int64_t c = 0; c < k; ++c) {
                 const PV widened = static_cast<PV>(FT::load(row[c]));

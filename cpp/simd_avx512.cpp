@@ -12,6 +12,7 @@
 #include "cancel.hpp"
 #include "instantiate.hpp"
 #include "labels.hpp"
+#include "prefetch.hpp"
 #include "simd_lanes_avx512.hpp"
 #include "top_m.hpp"
 
