@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cancel.hpp"
+#include "quickselect.hpp"
 #include "radix_select.hpp"
 #include "row_bits.hpp"
 #include "thread_pool.hpp"
@@ -228,6 +229,11 @@ private:
     // Reorder so that items_[0..rank] are the best rank + 1 candidates and
     // items_[rank] is exactly the one ranked `rank`.
     void partition_at(int64_t rank) {
+        if constexpr (std::is_same_v<Entries, PackedEntries>) {
+            // Packed entries rank as integers (larger first).
+            partition_at_rank_descending(items_.data(), items_.size(), static_cast<size_t>(rank));
+            return;
+        }
         // A lambda, not the function's address, so that nth_element inlines the compare.
         std::nth_element(items_.begin(), items_.begin() + rank, items_.end(),
                          [](const Entry& a, const Entry& b) { return Entries::ranks_before(a, b); });

@@ -14,6 +14,7 @@
 
 #include "helpers.hpp"
 #include "primitives.hpp"
+#include "quickselect.hpp"
 #include "radix_select.hpp"
 #include "simd.hpp"
 #include "row_bits.hpp"
@@ -106,6 +107,48 @@ TEST_CASE("TopM with packed entries selects what the wide pairs select (ties, Na
             CHECK(packed.complete() == wide.complete());
             CHECK(packed.key_at_rank(m / 2) == wide.key_at_rank(m / 2));
         }
+    }
+}
+
+TEST_CASE("partition_at_rank_descending leaves nth_element's guarantee at every rank") {
+    // values[rank] is the rank-th largest, nothing smaller before it, nothing
+    // larger after it, and the same multiset of values.
+    std::mt19937_64 rng(34);
+    auto check_every_rank = [](const std::vector<uint64_t>& values, const char* what) {
+        std::vector<uint64_t> sorted(values);
+        std::sort(sorted.begin(), sorted.end(), std::greater<>());
+        for (size_t rank = 0; rank < values.size(); ++rank) {
+            std::vector<uint64_t> v(values);
+            partition_at_rank_descending(v.data(), v.size(), rank);
+            CAPTURE(what);
+            CAPTURE(values.size());
+            CAPTURE(rank);
+            REQUIRE(v[rank] == sorted[rank]);
+            REQUIRE(std::all_of(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rank),
+                                [&](uint64_t x) { return x >= v[rank]; }));
+            REQUIRE(std::all_of(v.begin() + static_cast<std::ptrdiff_t>(rank), v.end(),
+                                [&](uint64_t x) { return x <= v[rank]; }));
+            std::sort(v.begin(), v.end(), std::greater<>());
+            REQUIRE(v == sorted);
+        }
+    };
+    // Sizes around the hand-over to nth_element (8) and the shapes a pivot
+    // meets: random, sorted either way, few distinct values, all equal, extremes.
+    for (size_t n : {size_t{1}, size_t{2}, size_t{7}, size_t{8}, size_t{9}, size_t{33}, size_t{122}, size_t{700}}) {
+        std::vector<uint64_t> spread(n), ascending(n), descending(n), few(n), equal(n, 42), extremes(n);
+        for (size_t i = 0; i < n; ++i) {
+            spread[i] = rng();
+            ascending[i] = i * 1000;
+            descending[i] = (n - i) * 1000;
+            few[i] = rng() % 3;
+            extremes[i] = i % 2 ? UINT64_MAX : 0;
+        }
+        check_every_rank(spread, "spread");
+        check_every_rank(ascending, "ascending");
+        check_every_rank(descending, "descending");
+        check_every_rank(few, "three values");
+        check_every_rank(equal, "all equal");
+        check_every_rank(extremes, "0 and max");
     }
 }
 
