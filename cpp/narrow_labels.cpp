@@ -16,14 +16,13 @@ bool narrow_labels(const L* labels, int64_t n, int64_t k, uint8_t* out, int n_th
     const SimdLevel simd = simd_level();
     std::atomic<bool> all_in_range{true};
     parallel_ranges(n, n_threads, [&](int64_t begin, int64_t end, int) {
-        bool in_range;
-        if constexpr (kSimdBuilt) {
-            in_range = simd != SimdLevel::portable ? narrow_labels_simd<L>(simd, labels, begin, end, k, out)
-                                                   : narrow_label_block(labels, begin, end, k, out);
-        } else {
-            in_range = narrow_label_block(labels, begin, end, k, out);
-        }
-        if (!in_range) all_in_range.store(false, std::memory_order_relaxed);
+        auto narrow = [&]() -> bool {
+            if constexpr (kSimdBuilt) {
+                if (simd != SimdLevel::portable) return narrow_labels_simd<L>(simd, labels, begin, end, k, out);
+            }
+            return narrow_label_block(labels, begin, end, k, out);
+        };
+        if (!narrow()) all_in_range.store(false, std::memory_order_relaxed);
     });
     return all_in_range.load();
 }

@@ -410,6 +410,30 @@ def test_narrow_labels_copies_in_range_labels_and_reports_any_outside(backend_na
 
 
 @pytest.mark.parametrize("backend_name", ["cpp", "numba"])
+def test_joint_pass_refuses_outputs_of_the_wrong_shape_or_dtype(backend_name):
+    """The kernels write the per-row outputs unchecked: a short or mistyped
+    buffer must be refused before they run, on every backend."""
+    backend = backend_or_skip(backend_name)
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(4), 50).astype(np.float32)
+    labels = rng.integers(0, 4, 50).astype(np.int64)
+    cut = np.full(4, 0.3, np.float32)
+    guess, joint, flags = np.empty(50, np.int32), np.zeros((4, 4), np.int64), np.empty(50, np.uint8)
+    bad = {
+        "out_guess": [(np.empty(49, np.int32), ValueError), (np.empty(50, np.int64), TypeError)],
+        "out_flags": [(np.empty(49, np.uint8), ValueError), (np.empty(50, np.int8), TypeError)],
+        "out_joint": [(np.zeros((4, 3), np.int64), ValueError), (np.zeros((4, 4), np.int32), TypeError)],
+    }
+    for name, cases in bad.items():
+        for wrong, error in cases:
+            args = {"out_guess": guess, "out_joint": joint, "out_flags": flags, name: wrong}
+            with pytest.raises(error, match=name):
+                backend.joint_pass(labels, p, cut, False, args["out_guess"], args["out_joint"], args["out_flags"], 1)
+    backend.joint_pass(labels, p, cut, False, guess, joint, flags, 1)
+    assert joint.sum() == np.count_nonzero(guess >= 0)
+
+
+@pytest.mark.parametrize("backend_name", ["cpp", "numba"])
 def test_narrow_labels_refuses_what_it_cannot_narrow(backend_name):
     backend = backend_or_skip(backend_name)
     labels = np.zeros(10, np.int64)

@@ -66,6 +66,13 @@ def _require_labels_in_range(labels_ok: bool, pred_probs) -> None:
         )
 
 
+def _require_output(a, dtype, shape, name, what) -> None:
+    if not isinstance(a, np.ndarray) or a.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {np.dtype(dtype).name}, got {getattr(a, 'dtype', type(a).__name__)}")
+    if a.shape != shape:
+        raise ValueError(f"{name} must have {' x '.join(map(str, shape))} {what}, got {a.shape}")
+
+
 @contextmanager
 def _threads(n_threads):
     wanted = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
@@ -92,11 +99,18 @@ def class_sums(labels, pred_probs, out_counts, out_sums, n_threads, out_range=No
 def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_flags, n_threads):
     if out_guess is not None and out_flags is None:
         raise TypeError("out_guess needs out_flags: pass both, out_flags alone, or neither")
-    # Outputs not wanted reach the kernel empty: it skips them.
+    # Outputs not wanted reach the kernel empty: it skips them.  The kernel
+    # writes them unchecked: their shapes are checked here (the C++ binding's messages).
+    n, k = np.shape(pred_probs)
     if out_guess is None:
         out_guess = np.empty(0, np.int32)
+    else:
+        _require_output(out_guess, np.int32, (n,), "out_guess", "entries")
     if out_flags is None:
         out_flags = np.empty(0, np.uint8)
+    else:
+        _require_output(out_flags, np.uint8, (n,), "out_flags", "entries")
+    _require_output(out_joint, np.int64, (k, k), "out_joint", "rows and columns")
     p = _carrier(pred_probs)
     if p.dtype == np.uint16:
         boost = _HALF_BOOST
