@@ -447,3 +447,17 @@ def test_narrow_labels_refuses_what_it_cannot_narrow(backend_name):
         backend.narrow_labels(labels, 5, np.empty(9, np.uint8), 1)
     with pytest.raises((TypeError, ValueError), match="out"):
         backend.narrow_labels(labels, 5, np.empty(10, np.int8), 1)
+
+
+@pytest.mark.parametrize("n", [0, 1, _passes._UNFLAG_BLOCK - 1, 3 * _passes._UNFLAG_BLOCK + 5])
+def test_unflagging_the_boosted_top_clears_exactly_those_rows(n):
+    """mask &= ~(flags & FLAG_LABEL_IS_BOOSTED_TOP), whatever the other flag
+    bits, across the blocks the unflagging works in (the last one partial)."""
+    rng = np.random.default_rng(n)
+    joint = _passes.JointPass.__new__(_passes.JointPass)  # only its flags are read
+    joint.flags = rng.integers(0, 4, n).astype(np.uint8)
+    mask = rng.random(n) < 0.5
+    expected = mask & ((joint.flags & _backend.FLAG_LABEL_IS_BOOSTED_TOP) == 0)
+    joint.unflag_label_is_boosted_top(mask)
+    assert mask.dtype == np.bool_ and np.array_equal(mask, expected)
+    assert (mask.view(np.uint8) <= 1).all()  # still 0/1 bytes

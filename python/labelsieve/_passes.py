@@ -60,6 +60,9 @@ def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(narrowed)
 
 
+_UNFLAG_BLOCK = 1 << 16  # rows per block of unflag_label_is_boosted_top (64 KB: stays in L2)
+
+
 class JointPass:
     """Results of the joint pass: the counts, and per row the guesses (with
     ``guesses``) and the flags (with ``flags``); an output not asked for is
@@ -85,12 +88,18 @@ class JointPass:
         return (self.flags & FLAG_LABEL_IS_BOOSTED_TOP) != 0
 
     def unflag_label_is_boosted_top(self, mask: np.ndarray) -> None:
-        """mask &= ~label_is_boosted_top(), in place, with one temporary:
-        the flag is bit 0, so flags ^ 1 has bit 0 set where the label is not
-        the boosted top, and the bool mask's 0/1 bytes ANDed with it keep only that bit."""
-        keep = np.bitwise_xor(self.flags, FLAG_LABEL_IS_BOOSTED_TOP)
+        """mask &= ~label_is_boosted_top(), in place: the flag is bit 0, so
+        flags ^ 1 has bit 0 set where the label is not the boosted top, and
+        the bool mask's 0/1 bytes ANDed with it keep only that bit.  By
+        blocks through one small buffer: an N-byte temporary cost its page
+        faults every call (10M rows: 3.6 ms, against 1.4 ms warm)."""
         as_bytes = mask.view(np.uint8)
-        np.bitwise_and(as_bytes, keep, out=as_bytes)
+        keep = np.empty(min(as_bytes.shape[0], _UNFLAG_BLOCK), np.uint8)
+        for start in range(0, as_bytes.shape[0], _UNFLAG_BLOCK):
+            block = as_bytes[start : start + _UNFLAG_BLOCK]
+            block_keep = keep[: block.shape[0]]
+            np.bitwise_xor(self.flags[start : start + _UNFLAG_BLOCK], FLAG_LABEL_IS_BOOSTED_TOP, out=block_keep)
+            np.bitwise_and(block, block_keep, out=block)
 
     def argmax_is_label(self) -> np.ndarray:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
