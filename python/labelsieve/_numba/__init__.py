@@ -100,7 +100,8 @@ def joint_pass(labels, pred_probs, cut, paper_rule, out_guess, out_joint, out_fl
     if out_guess is not None and out_flags is None:
         raise TypeError("out_guess needs out_flags: pass both, out_flags alone, or neither")
     # Outputs not wanted reach the kernel empty: it skips them.  The kernel
-    # writes them unchecked: their shapes are checked here (the C++ binding's messages).
+    # writes them unchecked, so their dtypes and shapes are checked here
+    # (TypeError / ValueError naming the argument, as the C++ binding raises).
     n, k = np.shape(pred_probs)
     if out_guess is None:
         out_guess = np.empty(0, np.int32)
