@@ -54,6 +54,8 @@ def assert_lowest_matches_reference(backend, scores, count, thread_counts=(1, 2)
         got = np.zeros(scores.size, np.uint8)
         backend.select_lowest(scores, count, got, threads)
         assert np.array_equal(got, expected), f"{threads} threads"
+
+
 SHAPES = [(1, 2), (7, 3), (50, 2), (300, 5), (3000, 10), (20000, 17), (2000, 130), (500, 1)]
 KINDS = ["dirichlet", "rounded", "unnormalised", "missing", "onehot"]
 
@@ -449,7 +451,7 @@ def test_narrow_labels_refuses_what_it_cannot_narrow(backend_name):
         backend.narrow_labels(labels, 5, np.empty(10, np.int8), 1)
 
 
-@pytest.mark.parametrize("n", [0, 1, _passes._UNFLAG_BLOCK - 1, 3 * _passes._UNFLAG_BLOCK + 5])
+@pytest.mark.parametrize("n", [0, 1, _passes._CLEAR_BLOCK - 1, 3 * _passes._CLEAR_BLOCK + 5])
 def test_unflagging_the_boosted_top_clears_exactly_those_rows(n):
     """mask &= ~(flags & FLAG_LABEL_IS_BOOSTED_TOP), whatever the other flag
     bits, across the blocks the unflagging works in (the last one partial)."""

@@ -34,9 +34,6 @@ from labelsieve._scores import _check_rank_kwargs, stable_argsort
 from labelsieve._validate import SCORE_METHODS, check_choice, resolve_n_jobs
 
 
-_BLOCK = 1 << 20
-
-
 class Driver:
     def __init__(self, runner, *, n_jobs=None, backend=None, guess_rule="cleanlab", default_threads=None):
         check_choice(guess_rule, "guess_rule", GUESS_RULES)
@@ -212,8 +209,7 @@ def find_issues(
         mask = _passes.select_lowest(backend, scores[low_spec], count, driver.summary.n_threads)
 
     if filter_by not in api._LOW_FILTERS:
-        for start in range(0, driver.n, _BLOCK):  # in blocks: no N-sized temporaries
-            mask[start : start + _BLOCK] &= (flags[start : start + _BLOCK] & cp.BOOSTED_TOP) == 0
+        _passes.clear_flagged(mask, flags, cp.BOOSTED_TOP)
     if return_indices_ranked_by is not None:
         flagged = np.flatnonzero(mask)
         values = scores[rank_spec][flagged]

@@ -60,7 +60,16 @@ def confident_cut(threshold: np.ndarray, probs_dtype: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(narrowed)
 
 
-_UNFLAG_BLOCK = 1 << 16  # rows per block of unflag_label_is_boosted_top (64 KB: stays in L2)
+_CLEAR_BLOCK = 1 << 16  # rows per block of clear_flagged (64 KB temporaries: stay in L2)
+
+
+def clear_flagged(mask: np.ndarray, flags: np.ndarray, flag: int) -> None:
+    """mask &= (flags & flag) == 0, in place, by blocks: N-byte temporaries
+    cost their page faults on every call (10M rows: 3.4-3.6 ms, against
+    2.0-2.1 ms by blocks)."""
+    for start in range(0, mask.shape[0], _CLEAR_BLOCK):
+        rows = slice(start, start + _CLEAR_BLOCK)
+        mask[rows] &= (flags[rows] & flag) == 0
 
 
 class JointPass:
@@ -88,18 +97,8 @@ class JointPass:
         return (self.flags & FLAG_LABEL_IS_BOOSTED_TOP) != 0
 
     def unflag_label_is_boosted_top(self, mask: np.ndarray) -> None:
-        """mask &= ~label_is_boosted_top(), in place: the flag is bit 0, so
-        flags ^ 1 has bit 0 set where the label is not the boosted top, and
-        the bool mask's 0/1 bytes ANDed with it keep only that bit.  By
-        blocks through one small buffer: an N-byte temporary cost its page
-        faults every call (10M rows: 3.6 ms, against 1.4 ms warm)."""
-        as_bytes = mask.view(np.uint8)
-        keep = np.empty(min(as_bytes.shape[0], _UNFLAG_BLOCK), np.uint8)
-        for start in range(0, as_bytes.shape[0], _UNFLAG_BLOCK):
-            block = as_bytes[start : start + _UNFLAG_BLOCK]
-            block_keep = keep[: block.shape[0]]
-            np.bitwise_xor(self.flags[start : start + _UNFLAG_BLOCK], FLAG_LABEL_IS_BOOSTED_TOP, out=block_keep)
-            np.bitwise_and(block, block_keep, out=block)
+        """mask &= ~label_is_boosted_top(), in place."""
+        clear_flagged(mask, self.flags, FLAG_LABEL_IS_BOOSTED_TOP)
 
     def argmax_is_label(self) -> np.ndarray:
         return (self.flags & FLAG_ARGMAX_IS_LABEL) != 0
